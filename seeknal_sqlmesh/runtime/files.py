@@ -1,0 +1,26 @@
+"""Readers used by generated Python models."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import typing as t
+from pathlib import Path
+
+import pandas as pd
+
+
+def project_file(relative_path: str) -> Path:
+    """A path written relative to the translated project (whose config.py exports its folder)."""
+    from seeknal_sqlmesh.runtime.config import PROJECT_DIR_ENV
+
+    return (Path(os.environ.get(PROJECT_DIR_ENV, ".")) / relative_path).resolve()
+
+
+def read_sqlite_table(relative_path: str, table: str, columns: t.List[str]) -> pd.DataFrame:
+    """Read one table of a SQLite file with the stdlib driver (no DuckDB extension download needed)."""
+    path = project_file(relative_path)
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+        quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+        name = '"' + table.replace('"', '""') + '"'
+        return pd.read_sql_query(f"SELECT {quoted} FROM {name}", con)

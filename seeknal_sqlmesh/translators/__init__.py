@@ -1,0 +1,93 @@
+"""Seeknal project -> SQLMesh project. One translator module per node kind; this module assembles them."""
+
+from __future__ import annotations
+
+import importlib
+import typing as t
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seeknal_sqlmesh.errors import Problem, Problems
+from seeknal_sqlmesh.project.loader import load_project
+from seeknal_sqlmesh.project.models import Node, Project
+
+# kind -> module under seeknal_sqlmesh.translators exposing `translate(node, ctx) -> NodeTranslation`
+TRANSLATOR_MODULES = {
+    "source": "source",
+    "transform": "transform",
+    "feature_group": "feature_group",
+    "aggregation": "aggregation",
+    "second_order_aggregation": "second_order_aggregation",
+    "profile": "profile",
+    "rule": "rule",
+    "exposure": "exposure",
+    "semantic_model": "semantic",
+    "metric": "semantic",
+    "model": "ml_model",
+}
+
+
+@dataclass
+class TranslationResult:
+    project: Project
+    output_dir: Path
+    files: t.Dict[str, str]
+    warnings: t.List[Problem] = field(default_factory=list)
+    stale: t.List[str] = field(default_factory=list)  # with check=True: files that differ from the output
+    model_count: int = 0
+
+
+def translator_for(node: Node) -> t.Callable:
+    if node.python:
+        from seeknal_sqlmesh.translators import python_node
+
+        return python_node.translate
+    module = importlib.import_module(f"seeknal_sqlmesh.translators.{TRANSLATOR_MODULES[node.kind]}")
+    return module.translate
+
+
+def translate_project(
+    project_dir: t.Union[str, Path],
+    output_dir: t.Union[str, Path],
+    *,
+    check: bool = False,
+    params: t.Optional[t.Dict[str, t.Any]] = None,
+    settings_overrides: t.Optional[t.Dict[str, t.Any]] = None,
+    profile: t.Optional[Path] = None,
+    env: t.Optional[str] = None,
+    start: str = "2024-01-01",
+    progress: t.Optional[t.Callable[[int, int, str], None]] = None,
+) -> TranslationResult:
+    """Translate `project_dir` into a SQLMesh project at `output_dir`.
+
+    Raises `ProjectError` (exit code 2) listing every problem; nothing is written then. With `check=True`
+    nothing is written either: the result's `stale` lists the files that a translation would change.
+    """
+    from seeknal_sqlmesh.translators.assemble import assemble
+    from seeknal_sqlmesh.translators.base import TranslationContext
+    from seeknal_sqlmesh.translators.output import stale_files, write_atomically
+
+    project, problems = load_project(project_dir, profile=profile, env=env, params=params)
+    problems.raise_if_any()
+    output_dir = Path(output_dir).resolve()
+    ctx = TranslationContext(project=project, problems=problems, output_dir=output_dir, params=dict(params or {}))
+    pieces = {}
+    total = len(project.order)
+    for i, node_id in enumerate(project.order):
+        node = project.nodes[node_id]
+        pieces[node_id] = translator_for(node)(node, ctx)
+        if pieces[node_id].models:
+            ctx.specs[node_id] = pieces[node_id].models[0]
+        if progress:
+            progress(i + 1, total, node_id)
+    files, model_count = assemble(project, ctx, pieces, settings_overrides or {}, start)
+    problems.raise_if_any()
+    result = TranslationResult(project, output_dir, files, list(problems.warnings), model_count=model_count)
+    if check:
+        result.stale = stale_files(files, output_dir)
+    else:
+        write_atomically(files, output_dir)
+    return result
+
+
+__all__ = ["TranslationResult", "translate_project", "load_project", "Problems"]

@@ -1,0 +1,149 @@
+"""Collect every node's translation into the files of one SQLMesh project."""
+
+from __future__ import annotations
+
+import copy
+import typing as t
+
+from seeknal_sqlmesh.project.models import Project
+from seeknal_sqlmesh.translators.base import AuditSpec, ModelSpec, NodeTranslation, TranslationContext
+from seeknal_sqlmesh.translators.gateways import gateways_from_profile
+from seeknal_sqlmesh.translators.output import GENERATED_HEADER, dump_json, dump_yaml, render_audits, render_sql_model
+
+DEFAULT_GATEWAY = "duckdb"
+WAREHOUSE_FILE = "warehouse.duckdb"
+
+CONFIG_PY = f'''"""SQLMesh configuration of this translated Seeknal project. {GENERATED_HEADER}
+
+Settings live in settings.yaml; this file loads them so relative paths (the DuckDB warehouse) resolve against
+this folder from any working directory, and registers seeknal-sqlmesh's engine plugins.
+"""
+
+from pathlib import Path
+
+from seeknal_sqlmesh.runtime.config import load_project_config
+
+config = load_project_config(Path(__file__).parent)
+'''
+
+MACROS_PY = f'''"""Seeknal macros (@seeknal_file, @seeknal_date, @seeknal_env, @seeknal_run_id, @seeknal_export). {GENERATED_HEADER}"""
+
+from seeknal_sqlmesh.macros import *  # noqa: F401,F403  (importing registers the macros with SQLMesh)
+'''
+
+
+def _deep_merge(base: t.Dict[str, t.Any], override: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def settings(project: Project, overrides: t.Dict[str, t.Any], start: str, after_all: t.List[str]) -> t.Dict[str, t.Any]:
+    gateways: t.Dict[str, t.Any] = {DEFAULT_GATEWAY: {"connection": {"type": "duckdb", "database": WAREHOUSE_FILE}}}
+    for name, connection in gateways_from_profile(project.profile).items():
+        # engines that cannot hold SQLMesh state (StarRocks) and remote engines keep state in a local DuckDB file
+        gateways[name] = {"connection": connection, "state_connection": {"type": "duckdb", "database": f"state_{name}.duckdb"}}
+    data: t.Dict[str, t.Any] = {
+        "project": project.name,
+        "gateways": gateways,
+        "default_gateway": DEFAULT_GATEWAY,
+        "model_defaults": {"dialect": "duckdb", "start": start, "cron": "@daily"},
+    }
+    if after_all:
+        data["after_all"] = after_all
+    return _deep_merge(data, overrides)
+
+
+def assemble(
+    project: Project,
+    ctx: TranslationContext,
+    pieces: t.Dict[str, NodeTranslation],
+    overrides: t.Dict[str, t.Any],
+    start: str,
+) -> t.Tuple[t.Dict[str, str], int]:
+    specs: t.Dict[str, ModelSpec] = {}
+    by_node: t.Dict[str, ModelSpec] = {}
+    for node_id in project.order:
+        for spec in pieces[node_id].models:
+            specs[spec.name] = spec
+            by_node.setdefault(node_id, spec)
+
+    for node_id in project.order:
+        for target, audit in pieces[node_id].audits_for:
+            spec = by_node.get(target)
+            node = project.nodes[node_id]
+            if spec is None:
+                ctx.error(node, "inputs", f"'{target}' is not a model SQLMesh builds, so it cannot be audited")
+                continue
+            if isinstance(audit, AuditSpec):
+                spec.custom_audits.append(audit)
+            else:
+                spec.audits.append(audit)
+
+    files: t.Dict[str, str] = {"config.py": CONFIG_PY, "macros/seeknal.py": MACROS_PY}
+    for name, spec in sorted(specs.items()):
+        base = f"models/{spec.schema_name}/{spec.table_name}"
+        if spec.python_source is not None:
+            files[f"{base}.py"] = spec.python_source
+            continue
+        try:
+            files[f"{base}.sql"] = render_sql_model(spec, [a.name for a in spec.custom_audits])
+        except Exception as e:  # SQLMesh rejected the model: report it on the node, keep collecting
+            ctx.error(spec.node, "", f"SQLMesh rejects the translated model {name}: {e}")
+            continue
+        if spec.custom_audits:
+            files[f"audits/{spec.schema_name}__{spec.table_name}.sql"] = render_audits(spec.custom_audits, spec.dialect)
+
+    externals = [e for node_id in project.order for e in pieces[node_id].externals]
+    if externals:
+        entries = []
+        for ext in sorted(externals, key=lambda e: e.name):
+            entry: t.Dict[str, t.Any] = {"name": ext.name}
+            if ext.description:
+                entry["description"] = ext.description
+            if ext.gateway:
+                entry["gateway"] = ext.gateway
+            if ext.columns:
+                entry["columns"] = dict(sorted(ext.columns.items()))
+            entries.append(entry)
+        files["external_models.yaml"] = dump_yaml(entries)
+
+    exports = [x for node_id in project.order for x in pieces[node_id].exports]
+    after_all = [export_statement(x) for x in exports]
+    files["settings.yaml"] = dump_yaml(settings(project, overrides, start, after_all))
+
+    manifest: t.Dict[str, t.Any] = {"project": project.name, "nodes": {}}
+    for node_id in project.order:
+        node, piece = project.nodes[node_id], pieces[node_id]
+        entry = {
+            "kind": node.kind,
+            "file": ctx.problems.relative(node.path),
+            "models": [s.name for s in piece.models],
+            "upstream": project.edges.get(node_id, []),
+        }
+        if node_id in ctx.table_names:
+            entry["external_table"] = ctx.table_names[node_id]
+        if piece.metadata:
+            entry.update(piece.metadata)
+        manifest["nodes"][node_id] = entry
+        files.update(piece.files)
+    manifest["warnings"] = [str(w) for w in ctx.problems.warnings]
+    files["seeknal/manifest.json"] = dump_json(manifest)
+    return dict(sorted(files.items())), len(specs)
+
+
+def export_statement(export: t.Dict[str, t.Any]) -> str:
+    """An `after_all` statement: SQLMesh runs it after every plan/run, in the environment being updated."""
+    from sqlglot import exp
+
+    from sqlmesh.core import dialect as d
+
+    call = exp.Anonymous(
+        this="seeknal_export",
+        expressions=[exp.Literal.string(export["model"]), exp.Literal.string(export["path"]), exp.Literal.string(export["format"])],
+    )
+    return d.MacroFunc(this=call).sql(dialect="duckdb")

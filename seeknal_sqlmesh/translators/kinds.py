@@ -1,0 +1,59 @@
+"""Node-level settings every translator shares: model kind, schedule, dialect and descriptive metadata."""
+
+from __future__ import annotations
+
+import typing as t
+
+from seeknal_sqlmesh.project.models import Node
+from seeknal_sqlmesh.translators.base import ModelSpec, TranslationContext
+
+INCREMENTAL_TIME_MODES = {"incremental_by_time", "incremental_by_time_range", "append_by_time"}
+UPSERT_MODES = {"upsert_by_key", "upsert", "merge"}
+
+
+def model_kind(node: Node, ctx: TranslationContext) -> t.Dict[str, t.Any]:
+    """Seeknal materialization settings -> a SQLMesh model kind.
+
+    - `incremental_by_time` (+ `time_column`, `lookback` in days) or a source's `freshness.time_column`
+      -> INCREMENTAL_BY_TIME_RANGE: SQLMesh then computes only missing intervals;
+    - `upsert_by_key`, Iceberg `upsert`, or any `unique_keys` -> INCREMENTAL_BY_UNIQUE_KEY;
+    - everything else (full, overwrite, append, none) -> FULL, Seeknal's own behaviour on DuckDB.
+    """
+    for mat in node.active_materializations():
+        mode = (mat.mode or "").lower()
+        if mode in INCREMENTAL_TIME_MODES:
+            if not mat.time_column:
+                ctx.error(node, "materialization.time_column", f"mode '{mat.mode}' needs a time_column")
+                continue
+            kind: t.Dict[str, t.Any] = {"name": "INCREMENTAL_BY_TIME_RANGE", "time_column": mat.time_column}
+            if mat.lookback:
+                kind["lookback"] = int(mat.lookback)
+            return kind
+    for mat in node.active_materializations():
+        mode = (mat.mode or "").lower()
+        if mode in UPSERT_MODES or mat.unique_keys:
+            if not mat.unique_keys:
+                ctx.error(node, "materialization.unique_keys", f"mode '{mat.mode}' needs unique_keys")
+                continue
+            return {"name": "INCREMENTAL_BY_UNIQUE_KEY", "unique_key": list(mat.unique_keys)}
+    if node.freshness and node.freshness.time_column:
+        return {"name": "INCREMENTAL_BY_TIME_RANGE", "time_column": node.freshness.time_column}
+    return {"name": "FULL"}
+
+
+def apply_node_metadata(spec: ModelSpec, node: Node, ctx: TranslationContext) -> ModelSpec:
+    """Description, owner, tags, column docs, schedule and dialect: the same for every kind."""
+    spec.description = spec.description or (node.description or "").strip()
+    spec.owner = spec.owner or node.owner
+    spec.tags = sorted(set(spec.tags) | set(node.tags) | {f"seeknal:{node.kind}"})
+    for column, col in node.columns.items():
+        if col.description:
+            spec.column_descriptions.setdefault(column, col.description)
+    if node.schedule:
+        spec.cron = node.schedule.cron
+        spec.cron_tz = node.schedule.timezone
+    spec.dialect = ctx.dialect_of(node)
+    kind = spec.kind
+    if kind.get("name") == "INCREMENTAL_BY_UNIQUE_KEY" and not spec.grains:
+        spec.grains = list(kind["unique_key"])
+    return spec
