@@ -68,7 +68,9 @@ def translate_project(
     from seeknal_sqlmesh.translators.output import stale_files, write_atomically
 
     project, problems = load_project(project_dir, profile=profile, env=env, params=params)
-    problems.raise_if_any()
+    if not (Path(project_dir) / "seeknal_project.yml").is_file():
+        problems.raise_if_any()
+    # Loading problems are not raised yet: translating the nodes that did load finds the rest in the same run.
     output_dir = Path(output_dir).resolve()
     ctx = TranslationContext(project=project, problems=problems, output_dir=output_dir, params=dict(params or {}))
     pieces = {}

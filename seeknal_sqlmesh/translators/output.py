@@ -106,32 +106,35 @@ def stale_files(files: t.Dict[str, str], output_dir: Path) -> t.List[str]:
 def write_atomically(files: t.Dict[str, str], output_dir: Path) -> None:
     """Write every file into a fresh sibling folder, carry over what translation does not own, then swap folders.
 
-    A failure before the swap leaves the previous output untouched; the swap itself is two renames.
+    A failure at any point leaves the previous output as it was (carried-over entries are moved back).
     """
     output_dir = output_dir.resolve()
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.new-", dir=output_dir.parent))
+    retired = staging.with_name(staging.name.replace(".new-", ".old-"))
+    carried: t.List[str] = []
     try:
         for rel, text in files.items():
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
         if output_dir.exists():
-            for entry in output_dir.iterdir():
+            for entry in sorted(output_dir.iterdir()):
                 if entry.name not in OWNED:
                     os.rename(entry, staging / entry.name)
-            retired = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.old-", dir=output_dir.parent))
-            os.rename(output_dir, retired / "out")
-            os.rename(staging, output_dir)
+                    carried.append(entry.name)
+            os.rename(output_dir, retired)
+            try:
+                os.rename(staging, output_dir)
+            except BaseException:
+                os.rename(retired, output_dir)
+                raise
             shutil.rmtree(retired, ignore_errors=True)
         else:
             os.rename(staging, output_dir)
     except BaseException:
-        if staging.exists():
-            # put carried-over entries back before discarding the staging folder
-            if output_dir.exists():
-                for entry in staging.iterdir():
-                    if entry.name not in OWNED and not (output_dir / entry.name).exists():
-                        os.rename(entry, output_dir / entry.name)
-            shutil.rmtree(staging, ignore_errors=True)
+        for name in carried:
+            if (staging / name).exists() and output_dir.exists():
+                os.rename(staging / name, output_dir / name)
+        shutil.rmtree(staging, ignore_errors=True)
         raise

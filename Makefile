@@ -1,0 +1,24 @@
+# Two commands on a fresh machine: `make demo` (the main job on embedded DuckDB) and `make test` (every test).
+PYTHON ?= python3
+export SQLMESH__DISABLE_ANONYMIZED_ANALYTICS := true
+
+.PHONY: install demo test bench golden clean
+
+install:
+	$(PYTHON) -m pip install -q -e ".[test]"
+
+demo: install
+	$(PYTHON) -m seeknal_sqlmesh.demo sample_project build/sample
+
+test: install
+	$(PYTHON) -m pytest -q
+
+bench: install
+	$(PYTHON) bench/translate.py
+	$(PYTHON) bench/run_vs_seeknal.py
+
+golden:
+	bash scripts/seeknal-golden.sh
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,221 @@
+"""Seeknal `profile` statistics, computed at run time by the generated Python model of a `profile` node.
+
+Output: Seeknal's long format, one row per (column, metric), every field VARCHAR (None = NULL):
+
+| column_name | metric | value | detail |
+|---|---|---|---|
+| `_table_` | `row_count` | rows | |
+| each column | `null_count`, `null_percent`, `distinct_count` | | |
+| numeric columns | `min`, `max`, `avg`, `sum`, `stddev`, `p25`, `p50`, `p75` | | |
+| date / timestamp columns | `min`, `max`, `freshness_hours` | | |
+| string / boolean columns | `top_values` | NULL | JSON list `[{"value", "count", "percent"}]` |
+
+Definitions (Seeknal's reference does not fix formatting, so values are DuckDB's `CAST(x AS VARCHAR)`):
+- `null_percent` = 100 * NULLs / rows rounded to 2 decimals (NULL for an empty table); `distinct_count` is exact
+  `COUNT(DISTINCT col)`; `stddev` is the sample standard deviation; `p25/p50/p75` are DuckDB `approx_quantile`.
+- `freshness_hours` = hours from the column's maximum to now, rounded to 2 decimals. **It depends on the time
+  the model runs** (`now()`), so it changes between runs; naive timestamps and dates are taken as UTC.
+- `top_values`: non-NULL values by descending count, ties by ascending value, at most `max_top_values` entries;
+  `value` is the value as VARCHAR, `percent` = 100 * count / rows (all rows, NULLs included) rounded to 2 decimals.
+- Other types (blob, list, struct, time, interval, ...) only get the three generic metrics.
+
+All SQL runs in DuckDB on the given DataFrame (or DuckDB relation), built with sqlglot expressions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import typing as t
+
+import duckdb
+import pandas as pd
+from sqlglot import exp
+
+OUTPUT_COLUMNS = {"column_name": "VARCHAR", "metric": "VARCHAR", "value": "VARCHAR", "detail": "VARCHAR"}
+TABLE = "_table_"
+INPUT = "__seeknal_profile_input"
+RAW = "__seeknal_profile_raw"
+DEFAULT_MAX_TOP_VALUES = 5
+
+NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+           "UHUGEINT", "FLOAT", "DOUBLE", "REAL"}
+TEMPORAL = {"DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE", "DATETIME", "TIMESTAMPTZ"}
+CATEGORICAL = {"VARCHAR", "BOOLEAN"}
+
+
+def column_category(duckdb_type: str) -> str:
+    """'numeric', 'temporal', 'categorical' or 'other' for a DuckDB type name."""
+    name = duckdb_type.upper()
+    if name in NUMERIC or name.startswith("DECIMAL"):
+        return "numeric"
+    if name in TEMPORAL:
+        return "temporal"
+    if name in CATEGORICAL:
+        return "categorical"
+    return "other"
+
+
+def _sql(e: exp.Expr) -> str:
+    return e.sql("duckdb")
+
+
+def _col(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def _varchar(e: exp.Expr) -> exp.Expr:
+    return exp.cast(e, exp.DataType.build("VARCHAR"))
+
+
+def _double(e: exp.Expr) -> exp.Expr:
+    return exp.cast(e, exp.DataType.build("DOUBLE"))
+
+
+def _percent(part: exp.Expr, whole: exp.Expr) -> exp.Expr:
+    """ROUND(100 * part / NULLIF(whole, 0), 2) as DOUBLE."""
+    ratio = exp.Div(
+        this=exp.Mul(this=_double(part), expression=exp.Literal.number(100)),
+        expression=exp.Nullif(this=whole, expression=exp.Literal.number(0)),
+    )
+    return exp.Round(this=ratio, decimals=exp.Literal.number(2))
+
+
+def _now_expr(now: t.Optional[dt.datetime]) -> exp.Expr:
+    if now is None:
+        return exp.CurrentTimestamp()
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.timezone.utc)
+    return exp.cast(exp.Literal.string(now.isoformat()), exp.DataType.build("TIMESTAMPTZ"))
+
+
+def _epoch(e: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this="epoch", expressions=[e])
+
+
+def _metric_expressions(column: str, category: str, duckdb_type: str, now: t.Optional[dt.datetime]) -> t.List[t.Tuple[str, exp.Expr]]:
+    c = _col(column)
+    rows = exp.Count(this=exp.Star())
+    nulls = exp.Sub(this=exp.Count(this=exp.Star()), expression=exp.Count(this=c.copy()))
+    metrics: t.List[t.Tuple[str, exp.Expr]] = [
+        ("null_count", _varchar(nulls)),
+        ("null_percent", _varchar(_percent(nulls.copy(), rows))),
+        ("distinct_count", _varchar(exp.Count(this=exp.Distinct(expressions=[c.copy()])))),
+    ]
+    if category == "numeric":
+        metrics += [
+            ("min", _varchar(exp.Min(this=c.copy()))),
+            ("max", _varchar(exp.Max(this=c.copy()))),
+            ("avg", _varchar(exp.Avg(this=c.copy()))),
+            ("sum", _varchar(exp.Sum(this=c.copy()))),
+            ("stddev", _varchar(exp.Stddev(this=c.copy()))),
+        ]
+        for label, q in (("p25", 0.25), ("p50", 0.5), ("p75", 0.75)):
+            quantile = exp.Anonymous(this="approx_quantile", expressions=[c.copy(), exp.Literal.number(q)])
+            metrics.append((label, _varchar(quantile)))
+    elif category == "temporal":
+        latest = exp.Max(this=c.copy())
+        if duckdb_type.upper() == "DATE":
+            latest = exp.cast(latest, exp.DataType.build("TIMESTAMP"))
+        hours = exp.Div(
+            this=exp.paren(exp.Sub(this=_epoch(_now_expr(now)), expression=_epoch(latest)), copy=False),
+            expression=exp.Literal.number(3600),
+        )
+        metrics += [
+            ("min", _varchar(exp.Min(this=c.copy()))),
+            ("max", _varchar(exp.Max(this=c.copy()))),
+            ("freshness_hours", _varchar(exp.Round(this=_double(hours), decimals=exp.Literal.number(2)))),
+        ]
+    return metrics
+
+
+def _top_values_query(column: str, limit: int) -> exp.Select:
+    c = _col(column)
+    total = exp.select(exp.Count(this=exp.Star())).from_(exp.to_table(INPUT)).subquery()
+    return (
+        exp.select(
+            exp.alias_(_varchar(c.copy()), "value"),
+            exp.alias_(exp.Count(this=exp.Star()), "count"),
+            exp.alias_(_percent(exp.Count(this=exp.Star()), total), "percent"),
+        )
+        .from_(exp.to_table(INPUT))
+        .where(exp.Not(this=exp.Is(this=c.copy(), expression=exp.Null())))
+        .group_by(c.copy())
+        .order_by(exp.Ordered(this=exp.Count(this=exp.Star()), desc=True), exp.Ordered(this=c.copy()))
+        .limit(limit)
+    )
+
+
+def _as_relation(con: duckdb.DuckDBPyConnection, data: t.Any) -> None:
+    """Register `data` (DataFrame, DuckDB relation or Arrow table) as the view INPUT of `con`."""
+    if isinstance(data, duckdb.DuckDBPyRelation):
+        data = data.to_arrow_table() if hasattr(data, "to_arrow_table") else data.arrow()
+    con.register(RAW, data)
+
+
+def compute_profile(
+    data: t.Any,
+    columns: t.Optional[t.Sequence[str]] = None,
+    max_top_values: int = DEFAULT_MAX_TOP_VALUES,
+    *,
+    column_types: t.Optional[t.Mapping[str, str]] = None,
+    now: t.Optional[dt.datetime] = None,
+) -> pd.DataFrame:
+    """Profile `data` (a pandas DataFrame or a DuckDB relation) in Seeknal's long format.
+
+    `columns`: the columns to profile (all when empty). `column_types`: the upstream's declared types (DuckDB
+    names); columns are cast back to them first, because a pandas round trip turns DATE into TIMESTAMP and
+    DECIMAL into DOUBLE. `now`: fixed "now" for `freshness_hours` (tests); default: the current time.
+    """
+    if isinstance(max_top_values, bool) or not isinstance(max_top_values, int) or max_top_values < 1:
+        raise ValueError(f"max_top_values must be a positive integer, got {max_top_values!r}")
+    con = duckdb.connect()
+    try:
+        _as_relation(con, data)
+        available = list(con.sql(_sql(exp.select("*").from_(exp.to_table(RAW)).limit(0))).columns)
+        wanted = list(dict.fromkeys(columns or available))
+        lower = {c.lower(): c for c in available}
+        missing = [c for c in wanted if c.lower() not in lower]
+        if missing:
+            raise ValueError(f"profile columns not found in the input: {', '.join(missing)} (available: {', '.join(available)})")
+        wanted = list(dict.fromkeys(lower[c.lower()] for c in wanted))
+
+        projections = []
+        declared = {k.lower(): v for k, v in (column_types or {}).items()}
+        for name in available:
+            declared_type = declared.get(name.lower())
+            expr: exp.Expr = _col(name)
+            if declared_type:
+                expr = exp.cast(expr, exp.DataType.build(declared_type, dialect="duckdb"))
+            projections.append(exp.alias_(expr, exp.to_identifier(name, quoted=True)))
+        prepare = exp.select(*projections).from_(exp.to_table(RAW))
+        con.execute(_sql(exp.Create(this=exp.to_table(INPUT), kind="VIEW", expression=prepare, replace=True)))
+        described = con.sql(_sql(exp.select("*").from_(exp.to_table(INPUT)).limit(0)))
+        types = dict(zip(described.columns, (str(t_) for t_ in described.types)))
+
+        plan: t.List[t.Tuple[str, str]] = [(TABLE, "row_count")]
+        selects: t.List[exp.Expr] = [_varchar(exp.Count(this=exp.Star()))]
+        categorical = []
+        for name in wanted:
+            category = column_category(types[name])
+            for metric, expr in _metric_expressions(name, category, types[name], now):
+                plan.append((name, metric))
+                selects.append(expr)
+            if category == "categorical":
+                categorical.append(name)
+        query = exp.select(*[exp.alias_(e, f"m{i}") for i, e in enumerate(selects)]).from_(exp.to_table(INPUT))
+        values = con.execute(_sql(query)).fetchone()
+
+        rows: t.List[t.Tuple[str, str, t.Optional[str], t.Optional[str]]] = []
+        by_column: t.Dict[str, t.List[t.Tuple[str, str, t.Optional[str], t.Optional[str]]]] = {}
+        for (name, metric), value in zip(plan, values):
+            by_column.setdefault(name, []).append((name, metric, value, None))
+        for name in categorical:
+            top = con.execute(_sql(_top_values_query(name, max_top_values))).fetchall()
+            detail = json.dumps([{"value": v, "count": int(n), "percent": p} for v, n, p in top])
+            by_column[name].append((name, "top_values", None, detail))
+        for name in [TABLE, *wanted]:
+            rows.extend(by_column.get(name, []))
+    finally:
+        con.close()
+    return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS), dtype=object)

@@ -1,0 +1,129 @@
+"""`seeknal translate`: exit codes, nothing written on errors, --check, determinism and atomic replacement."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from seeknal_sqlmesh.cli import cli
+from seeknal_sqlmesh.errors import ProjectError
+from seeknal_sqlmesh.translators import translate_project
+from tests.helpers import orders_csv, write_project
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+
+
+def tree_digest(root: Path) -> dict:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def mini(tmp_path) -> Path:
+    return Path(shutil.copytree(MINI, tmp_path / "mini"))
+
+
+def test_translate_writes_a_sqlmesh_project(mini, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["translate", str(mini), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Translated 8 Seeknal nodes into 6 SQLMesh models" in result.output
+    files = tree_digest(out)
+    assert {"config.py", "settings.yaml", "macros/seeknal.py", "models/transform/orders_clean.sql",
+            "models/transform/big_orders.py", "audits/transform__orders_clean.sql", "seeknal/manifest.json"} <= set(files)
+
+
+def test_translation_is_deterministic(mini, tmp_path):
+    translate_project(mini, tmp_path / "a")
+    translate_project(mini, tmp_path / "b")
+    first = tree_digest(tmp_path / "a")
+    assert first == tree_digest(tmp_path / "b")
+    translate_project(mini, tmp_path / "a")
+    assert tree_digest(tmp_path / "a") == first
+
+
+def test_check_reports_stale_output(mini, tmp_path):
+    out = tmp_path / "out"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["translate", str(mini), "-o", str(out), "--check"]).exit_code == 1  # nothing there yet
+    assert not out.exists()
+    assert runner.invoke(cli, ["translate", str(mini), "-o", str(out), "-q"]).exit_code == 0
+    assert runner.invoke(cli, ["translate", str(mini), "-o", str(out), "--check"]).exit_code == 0
+    node = mini / "seeknal/transforms/orders_clean.yml"
+    node.write_text(node.read_text().replace("amountCol}}, 0)", "amountCol}}, 1)"))
+    result = runner.invoke(cli, ["translate", str(mini), "-o", str(out), "--check"])
+    assert result.exit_code == 1 and "models/transform/orders_clean.sql" in result.output
+    (out / "models/transform/leftover.sql").write_text("-- from an older translation")
+    node.write_text(node.read_text().replace("amountCol}}, 1)", "amountCol}}, 0)"))
+    result = runner.invoke(cli, ["translate", str(mini), "-o", str(out), "--check"])
+    assert result.exit_code == 1 and "leftover.sql" in result.output
+
+
+def test_bad_project_exits_2_lists_all_problems_and_keeps_previous_output(mini, tmp_path):
+    out = tmp_path / "out"
+    translate_project(mini, out)
+    (out / "warehouse.duckdb").write_bytes(b"pretend state")
+    before = tree_digest(out)
+    (mini / "seeknal/transforms/bad_sql.yml").write_text(
+        "kind: transform\nname: bad_sql\ninputs: [{ref: source.orders}]\ntransform: SELECT FROM WHERE ((\n")
+    (mini / "seeknal/transforms/bad_ref.yml").write_text(
+        "kind: transform\nname: bad_ref\ninputs: [{ref: source.orders}]\ntransform: SELECT * FROM ref('source.nope')\n")
+    (mini / "seeknal/transforms/no_sql.yml").write_text("kind: transform\nname: no_sql\n")
+    result = CliRunner().invoke(cli, ["translate", str(mini), "-o", str(out)])
+    assert result.exit_code == 2
+    text = result.output
+    assert "seeknal/transforms/bad_sql.yml: node 'transform.bad_sql', field 'transform': SQL does not parse" in text
+    assert "seeknal/transforms/bad_ref.yml: node 'transform.bad_ref', field 'transform': ref('source.nope') is not listed in inputs" in text
+    assert "seeknal/transforms/no_sql.yml: node 'transform.no_sql', field 'transform': missing required field 'transform'" in text
+    assert tree_digest(out) == before
+
+
+def test_failure_during_write_leaves_previous_output(mini, tmp_path, monkeypatch):
+    from seeknal_sqlmesh.translators import output
+
+    out = tmp_path / "out"
+    translate_project(mini, out)
+    (out / "warehouse.duckdb").write_bytes(b"state that must survive")
+    before = tree_digest(out)
+    real_rename = output.os.rename
+    calls = {"n": 0}
+
+    def flaky_rename(src, dst):
+        calls["n"] += 1
+        if Path(dst).name == "out" and Path(src).name.startswith(".out.new-"):  # the final swap fails
+            raise OSError("disk full")
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(output.os, "rename", flaky_rename)
+    node = mini / "seeknal/transforms/orders_clean.yml"
+    node.write_text(node.read_text().replace("amountCol}}, 0)", "amountCol}}, 1)"))
+    with pytest.raises(OSError):
+        translate_project(mini, out)
+    monkeypatch.undo()
+    assert tree_digest(out) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # no staging folders left behind
+
+
+def test_state_files_survive_retranslation(mini, tmp_path):
+    out = tmp_path / "out"
+    translate_project(mini, out)
+    (out / "warehouse.duckdb").write_bytes(b"state")
+    (out / "logs").mkdir()
+    translate_project(mini, out)
+    assert (out / "warehouse.duckdb").read_bytes() == b"state" and (out / "logs").is_dir()
+
+
+def test_unknown_kind_and_missing_field_collected(tmp_path):
+    write_project(tmp_path / "p", {
+        "a.yml": {"kind": "widget", "name": "x"},
+        "b.yml": {"kind": "aggregation", "name": "agg", "id_col": "c"},
+    }, files={"data/o.csv": orders_csv()})
+    with pytest.raises(ProjectError) as err:
+        translate_project(tmp_path / "p", tmp_path / "out")
+    fields = {(p.node, p.field) for p in err.value.problems}
+    assert ("widget.x", "kind") in fields
+    assert {("aggregation.agg", "feature_date_col"), ("aggregation.agg", "application_date_col"), ("aggregation.agg", "features")} <= fields
+    assert not (tmp_path / "out").exists()
