@@ -8,7 +8,7 @@ install:
 	$(PYTHON) -m pip install -q -e ".[test]"
 
 demo: install
-	$(PYTHON) -m seeknal_sqlmesh.demo sample_project build/sample
+	$(PYTHON) -m seeknal_sqlmesh.demo sample_project build/sample config.yaml
 
 test: install
 	$(PYTHON) -m pytest -q

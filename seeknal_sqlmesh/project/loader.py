@@ -16,6 +16,7 @@ from seeknal_sqlmesh.project.python_nodes import read_python_nodes
 from seeknal_sqlmesh.project.templating import TemplateError, TemplateScope, flatten_common, resolve_value
 
 COMMON_FILES = ("sources", "rules", "transformations")
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster on big projects
 
 
 def discover(root: Path) -> t.Tuple[t.List[Path], t.List[Path]]:
@@ -64,7 +65,7 @@ def _build_node(fields: t.Dict[str, t.Any], path: Path, problems: Problems) -> t
 
 def _load_yaml_documents(path: Path, problems: Problems) -> t.List[t.Dict[str, t.Any]]:
     try:
-        docs = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+        docs = [d for d in yaml.load_all(path.read_text(), Loader=YAML_LOADER) if d is not None]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

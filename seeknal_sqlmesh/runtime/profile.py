@@ -12,7 +12,9 @@ Output: Seeknal's long format, one row per (column, metric), every field VARCHAR
 
 Definitions (Seeknal's reference does not fix formatting, so values are DuckDB's `CAST(x AS VARCHAR)`):
 - `null_percent` = 100 * NULLs / rows rounded to 2 decimals (NULL for an empty table); `distinct_count` is exact
-  `COUNT(DISTINCT col)`; `stddev` is the sample standard deviation; `p25/p50/p75` are DuckDB `approx_quantile`.
+  `COUNT(DISTINCT col)`; `stddev` is the sample standard deviation; `p25/p50/p75` are DuckDB `approx_quantile`
+  (t-digest: approximate, of the column's type for integers; DECIMAL columns are quantiled as DOUBLE because DuckDB's
+  approx_quantile on a DECIMAL returns a rounded BIGINT).
 - `freshness_hours` = hours from the column's maximum to now, rounded to 2 decimals. **It depends on the time
   the model runs** (`now()`), so it changes between runs; naive timestamps and dates are taken as UTC.
 - `top_values`: non-NULL values by descending count, ties by ascending value, at most `max_top_values` entries;
@@ -110,8 +112,10 @@ def _metric_expressions(column: str, category: str, duckdb_type: str, now: t.Opt
             ("sum", _varchar(exp.Sum(this=c.copy()))),
             ("stddev", _varchar(exp.Stddev(this=c.copy()))),
         ]
+        # DuckDB's approx_quantile on a DECIMAL returns a BIGINT (1.69 -> 2): quantile DECIMALs as DOUBLE
+        q_arg = _double(c.copy()) if duckdb_type.upper().startswith("DECIMAL") else c.copy()
         for label, q in (("p25", 0.25), ("p50", 0.5), ("p75", 0.75)):
-            quantile = exp.Anonymous(this="approx_quantile", expressions=[c.copy(), exp.Literal.number(q)])
+            quantile = exp.Anonymous(this="approx_quantile", expressions=[q_arg.copy(), exp.Literal.number(q)])
             metrics.append((label, _varchar(quantile)))
     elif category == "temporal":
         latest = exp.Max(this=c.copy())
@@ -186,7 +190,10 @@ def compute_profile(
             declared_type = declared.get(name.lower())
             expr: exp.Expr = _col(name)
             if declared_type:
-                expr = exp.cast(expr, exp.DataType.build(declared_type, dialect="duckdb"))
+                try:
+                    expr = exp.cast(expr, exp.DataType.build(declared_type, dialect="duckdb"))
+                except Exception:  # a type sqlglot cannot read: profile the column as pandas delivered it
+                    pass
             projections.append(exp.alias_(expr, exp.to_identifier(name, quoted=True)))
         prepare = exp.select(*projections).from_(exp.to_table(RAW))
         con.execute(_sql(exp.Create(this=exp.to_table(INPUT), kind="VIEW", expression=prepare, replace=True)))

@@ -45,6 +45,11 @@ them over the source rows:
   which equals the aggregate over the raw rows of the window.
 
 Column order: features in YAML order; within a feature basic, rolling (per window, then per agg), ratio, since.
+
+Column-name case: SQLMesh lowercases every identifier of a `duckdb` model, quoted ones included, so
+`"Spend_sum"` would become `spend_sum` in the table. When an output name has upper-case letters the model's
+dialect is `duckdb,normalization_strategy=case_sensitive` (see `preserve_column_case`), which keeps Seeknal's
+names exactly (DuckDB itself still resolves names case-insensitively).
 """
 
 from __future__ import annotations
@@ -104,6 +109,15 @@ def duckdb_dedupe(names: t.Sequence[str]) -> t.List[str]:
         used[candidate.lower()] = 1
         out.append(candidate)
     return out
+
+
+CASE_SENSITIVE_DUCKDB = "duckdb,normalization_strategy=case_sensitive"
+
+
+def preserve_column_case(spec: ModelSpec) -> None:
+    """Keep upper-case output names (SQLMesh would lowercase them in a plain `duckdb` model)."""
+    if spec.dialect == "duckdb" and spec.query is not None and any(n != n.lower() for n in spec.query.named_selects):
+        spec.dialect = CASE_SENSITIVE_DUCKDB
 
 
 def parse_condition(node: Node, text: t.Any, ctx: TranslationContext, field_name: str) -> t.Optional[exp.Expr]:
@@ -320,6 +334,7 @@ def translate(node: AggregationNode, ctx: TranslationContext) -> NodeTranslation
     spec = ModelSpec(name=node.id, node=node, query=query, kind=model_kind(node, ctx))
     spec.grains = [node.id_col, node.application_date_col, *node.group_by]
     apply_node_metadata(spec, node, ctx)
+    preserve_column_case(spec)
     attach_inline_audits(spec, node, ctx)
     out.models.append(spec)
     out.metadata = {"data_source": source_id}

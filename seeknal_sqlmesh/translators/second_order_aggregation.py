@@ -26,6 +26,8 @@ sqlglot expression builders:
   renamed as DuckDB renames them in Seeknal's result (`amount_SUM_1`, see `aggregation.duckdb_dedupe`): the reference
   documents this behaviour as verified, and DuckDB's renaming is deterministic given the column order above. We
   write the final names as explicit aliases so the SQLMesh model has unique columns.
+- Upper-case names survive SQLMesh's identifier normalization through the model dialect
+  `duckdb,normalization_strategy=case_sensitive` (see `aggregation.preserve_column_case`).
 - `percentile` / `delta` pass Seeknal's validation and are ignored by its engine: we ignore them too, with a warning.
 
 Source: Seeknal only matches `source:` by its name part against aggregation/transform outputs. We require a
@@ -47,6 +49,7 @@ from seeknal_sqlmesh.translators.aggregation import (
     duckdb_dedupe,
     int_list,
     parse_condition,
+    preserve_column_case,
     quoted,
     safe_ratio,
     warn_if_not_input,
@@ -158,6 +161,7 @@ def translate(node: SecondOrderAggregationNode, ctx: TranslationContext) -> Node
     spec = ModelSpec(name=node.id, node=node, query=query, kind=model_kind(node, ctx))
     spec.grains = [node.id_col]
     apply_node_metadata(spec, node, ctx)
+    preserve_column_case(spec)
     attach_inline_audits(spec, node, ctx)
     out.models.append(spec)
     out.metadata = {"data_source": source_id}
