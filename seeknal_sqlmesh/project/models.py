@@ -350,6 +350,15 @@ class SemanticNode(Node):
     model: t.Optional[str] = None
     raw: t.Dict[str, t.Any] = Field(default_factory=dict, exclude=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _metric_inputs(cls, data):
+        # a derived metric's `inputs: [{metric, alias, offset}]` names metrics, not upstream nodes
+        if isinstance(data, dict) and isinstance(data.get("inputs"), list):
+            if any(isinstance(i, dict) and "ref" not in i for i in data["inputs"]):
+                data = {k: v for k, v in data.items() if k != "inputs"}
+        return data
+
 
 class MLModelNode(Node):
     output_columns: t.List[str] = Field(default_factory=list)

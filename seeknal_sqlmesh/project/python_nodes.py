@@ -87,6 +87,8 @@ def read_python_nodes(path: Path, problems: Problems) -> t.List[t.Tuple[t.Dict[s
         fields["kind"] = kind
         if kind == "transform":
             fields.setdefault("transform", "")  # the function body is the transform
+        if kind == "second_order_aggregation":
+            fields.setdefault("source", "")  # the function body returns the data source (see translators/python_node.py)
         if kind == "source":  # @source(query=..., connection=...) are params in YAML
             params = dict(fields.get("params") or {})
             for key in ("query", "connection"):

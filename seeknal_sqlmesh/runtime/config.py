@@ -7,7 +7,9 @@ YAML config cannot anchor relative paths: DuckDB would otherwise open `warehouse
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import typing as t
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from sqlmesh.core.config import Config
 from sqlmesh.core.config.loader import load_config_from_yaml
 
 SETTINGS_FILE = "settings.yaml"
+GATEWAY_MODELS_KEY = "seeknal_gateway_models"  # written by translators/assemble.py
+logger = logging.getLogger("seeknal_sqlmesh")
 PROJECT_DIR_ENV = "SEEKNAL_SQLMESH_PROJECT_DIR"  # lets generated Python models find files next to the project
 _PATH_KEYS = ("database",)
 
@@ -28,10 +32,42 @@ def _anchor_paths(connection: t.Optional[t.Dict[str, t.Any]], root: Path) -> Non
             connection[key] = str((root / value).resolve())
 
 
-def load_project_config(root: Path) -> Config:
+GATEWAYS_ENV = "SEEKNAL_SQLMESH_GATEWAYS"
+
+
+def requested_gateways(argv: t.Sequence[str]) -> t.Set[str]:
+    """Gateways asked for with the stock CLI's `--gateway NAME` or the SEEKNAL_SQLMESH_GATEWAYS variable."""
+    names = {n.strip() for n in os.environ.get(GATEWAYS_ENV, "").split(",") if n.strip()}
+    for i, arg in enumerate(argv):
+        if arg in ("--gateway", "-g") and i + 1 < len(argv):
+            names.add(argv[i + 1])
+        elif arg.startswith("--gateway="):
+            names.add(arg.split("=", 1)[1])
+    return names
+
+
+def active_gateways(settings: t.Dict[str, t.Any], argv: t.Sequence[str]) -> t.Dict[str, t.Any]:
+    """SQLMesh opens a connection to every configured gateway when a project loads, so a Postgres or StarRocks
+    gateway that is not reachable would break plans on the embedded DuckDB. Only the default gateway and the ones
+    explicitly requested are configured; `SEEKNAL_SQLMESH_GATEWAYS=all` keeps every gateway."""
+    gateways = settings.get("gateways") or {}
+    wanted = requested_gateways(argv)
+    if "all" in wanted:
+        return gateways
+    keep = {settings.get("default_gateway"), *wanted}
+    return {name: g for name, g in gateways.items() if name in keep}
+
+
+def load_project_config(root: Path, argv: t.Optional[t.Sequence[str]] = None) -> Config:
     root = Path(root).resolve()
     os.environ[PROJECT_DIR_ENV] = str(root)
     settings = load_config_from_yaml(root / SETTINGS_FILE)
+    settings["gateways"] = active_gateways(settings, sys.argv if argv is None else argv)
+    skipped = {g: files for g, files in (settings.pop(GATEWAY_MODELS_KEY, None) or {}).items() if g not in settings["gateways"]}
+    if skipped:
+        settings["ignore_patterns"] = [*settings.get("ignore_patterns", []), *(f for files in skipped.values() for f in files)]
+        counts = ", ".join(f"{len([f for f in files if f.startswith('models/')])} on '{g}'" for g, files in skipped.items())
+        logger.warning("seeknal: models of gateways not requested are not loaded (%s); use --gateway NAME or %s=all", counts, GATEWAYS_ENV)
     for gateway in (settings.get("gateways") or {}).values():
         for key in ("connection", "state_connection", "test_connection"):
             _anchor_paths(gateway.get(key), root)

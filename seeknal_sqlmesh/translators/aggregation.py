@@ -105,7 +105,7 @@ def duckdb_dedupe(names: t.Sequence[str]) -> t.List[str]:
         while candidate.lower() in used:
             k += 1
             candidate = f"{name}_{k}"
-        used[low] = k + 1
+        used[low] = k
         used[candidate.lower()] = 1
         out.append(candidate)
     return out
@@ -136,16 +136,18 @@ def parse_condition(node: Node, text: t.Any, ctx: TranslationContext, field_name
     return parsed
 
 
-def int_list(node: Node, value: t.Any, ctx: TranslationContext, field_name: str, *, length: t.Optional[int] = None) -> t.Optional[t.List[int]]:
-    """Days given as an int or a list of ints (non-negative)."""
+def int_list(
+    node: Node, value: t.Any, ctx: TranslationContext, field_name: str, *, length: t.Optional[int] = None, negative: bool = False
+) -> t.Optional[t.List[int]]:
+    """Days given as an int or a list of ints (non-negative unless `negative`)."""
     items = value if isinstance(value, list) else [value]
     days = []
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, int) and not (isinstance(item, str) and item.strip().isdigit()):
+        if isinstance(item, bool) or not isinstance(item, int) and not (isinstance(item, str) and re.fullmatch(r"\s*-?\d+\s*", item)):
             ctx.error(node, field_name, f"expected whole numbers of days, got {value!r}")
             return None
         number = int(item)
-        if number < 0:
+        if number < 0 and not negative:
             ctx.error(node, field_name, f"days must not be negative, got {value!r}")
             return None
         days.append(number)

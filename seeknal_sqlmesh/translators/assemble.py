@@ -11,6 +11,8 @@ from seeknal_sqlmesh.translators.gateways import gateways_from_profile
 from seeknal_sqlmesh.translators.output import GENERATED_HEADER, dump_json, dump_yaml, render_audits, render_sql_model
 
 DEFAULT_GATEWAY = "duckdb"
+GATEWAY_MODELS_KEY = "seeknal_gateway_models"
+EXTERNAL_WITHOUT_GATEWAY = "iceberg"  # Iceberg sources: a catalog the default engine must attach (see README)
 WAREHOUSE_FILE = "warehouse.duckdb"
 
 CONFIG_PY = f'''"""SQLMesh configuration of this translated Seeknal project. {GENERATED_HEADER}
@@ -42,11 +44,18 @@ def _deep_merge(base: t.Dict[str, t.Any], override: t.Dict[str, t.Any]) -> t.Dic
     return merged
 
 
-def settings(project: Project, overrides: t.Dict[str, t.Any], start: str, after_all: t.List[str]) -> t.Dict[str, t.Any]:
-    gateways: t.Dict[str, t.Any] = {DEFAULT_GATEWAY: {"connection": {"type": "duckdb", "database": WAREHOUSE_FILE}}}
+STATE_FILE = "state.duckdb"
+
+
+def settings(
+    project: Project, overrides: t.Dict[str, t.Any], start: str, after_all: t.List[str], gateway_models: t.Dict[str, t.List[str]]
+) -> t.Dict[str, t.Any]:
+    # One state file for every gateway: plans on any gateway see the same environments, and engines that cannot
+    # hold SQLMesh state (StarRocks) never have to.
+    state = {"type": "duckdb", "database": STATE_FILE}
+    gateways: t.Dict[str, t.Any] = {DEFAULT_GATEWAY: {"connection": {"type": "duckdb", "database": WAREHOUSE_FILE}, "state_connection": dict(state)}}
     for name, connection in gateways_from_profile(project.profile).items():
-        # engines that cannot hold SQLMesh state (StarRocks) and remote engines keep state in a local DuckDB file
-        gateways[name] = {"connection": connection, "state_connection": {"type": "duckdb", "database": f"state_{name}.duckdb"}}
+        gateways[name] = {"connection": connection, "state_connection": dict(state)}
     data: t.Dict[str, t.Any] = {
         "project": project.name,
         "gateways": gateways,
@@ -55,7 +64,55 @@ def settings(project: Project, overrides: t.Dict[str, t.Any], start: str, after_
     }
     if after_all:
         data["after_all"] = after_all
+    if gateway_models:
+        # read by seeknal_sqlmesh.runtime.config: models of gateways not requested for this run are not loaded
+        data[GATEWAY_MODELS_KEY] = gateway_models
     return _deep_merge(data, overrides)
+
+
+def assign_gateways(project: Project, ctx: TranslationContext, pieces: t.Dict[str, NodeTranslation]) -> None:
+    """A model runs where its inputs live: reading a Postgres/StarRocks/Iceberg source (or a model on such a
+    gateway) puts the model on that gateway. Models reading only local files stay on the default gateway."""
+    gateway_of: t.Dict[str, t.Optional[str]] = {}
+    for node_id in project.order:
+        piece = pieces[node_id]
+        if piece.externals:
+            gateway_of[node_id] = piece.externals[0].gateway or EXTERNAL_WITHOUT_GATEWAY
+            continue
+        ups = {gateway_of.get(u) for u in project.edges.get(node_id, [])}
+        remote = sorted(g for g in ups if g)
+        if len(remote) > 1:
+            ctx.error(project.nodes[node_id], "inputs", f"reads tables of several engines ({', '.join(remote)}); SQLMesh runs a model on one engine")
+        gateway = remote[0] if remote else None
+        if gateway and None in ups and any(gateway_of.get(u) is None and pieces[u].models for u in project.edges.get(node_id, [])):
+            ctx.warn(project.nodes[node_id], "inputs", f"mixes local data with tables of gateway '{gateway}': it runs on '{gateway}'")
+        gateway_of[node_id] = gateway
+        for spec in piece.models:
+            spec.gateway = spec.gateway or gateway
+
+
+def extra_dependencies(project: Project, ctx: TranslationContext, target: str, node_id: str) -> t.List[str]:
+    """Tables a rule's audit reads besides the audited model: they must be built first (SQLMesh `depends_on`)."""
+    others = [u for u in project.edges.get(node_id, []) if u != target]
+    descendants = _descendants(project, target)
+    clash = [o for o in others if o in descendants]
+    if clash:
+        ctx.error(project.nodes[node_id], "inputs", f"checks {target} against {', '.join(clash)}, which is built from it",
+                  "SQLMesh audits run right after their model; check the downstream node instead")
+        return []
+    return [ctx.table_of(o).sql("duckdb") for o in others]
+
+
+def _descendants(project: Project, node_id: str) -> t.Set[str]:
+    seen: t.Set[str] = set()
+    frontier = [node_id]
+    while frontier:
+        current = frontier.pop()
+        for child in project.downstream(current):
+            if child not in seen:
+                seen.add(child)
+                frontier.append(child)
+    return seen
 
 
 def assemble(
@@ -81,12 +138,17 @@ def assemble(
                 continue
             if isinstance(audit, AuditSpec):
                 spec.custom_audits.append(audit)
+                spec.depends_on.extend(d for d in extra_dependencies(project, ctx, target, node_id) if d not in spec.depends_on)
             else:
                 spec.audits.append(audit)
 
+    assign_gateways(project, ctx, pieces)
+
     files: t.Dict[str, str] = {"config.py": CONFIG_PY, "macros/seeknal.py": MACROS_PY}
+    model_files: t.Dict[str, ModelSpec] = {}
     for name, spec in sorted(specs.items()):
         base = f"models/{spec.schema_name}/{spec.table_name}"
+        model_files[f"{base}.py" if spec.python_source is not None else f"{base}.sql"] = spec
         if spec.python_source is not None:
             files[f"{base}.py"] = spec.python_source
             continue
@@ -114,7 +176,14 @@ def assemble(
 
     exports = [x for node_id in project.order for x in pieces[node_id].exports]
     after_all = [export_statement(x) for x in exports]
-    files["settings.yaml"] = dump_yaml(settings(project, overrides, start, after_all))
+    gateway_models: t.Dict[str, t.List[str]] = {}
+    for path, spec in model_files.items():
+        if spec.gateway:
+            gateway_models.setdefault(spec.gateway, []).append(path)
+            for audit in spec.custom_audits[:1]:
+                gateway_models[spec.gateway].append(f"audits/{spec.schema_name}__{spec.table_name}.sql")
+    gateway_models = {g: sorted(paths) for g, paths in sorted(gateway_models.items())}
+    files["settings.yaml"] = dump_yaml(settings(project, overrides, start, after_all, gateway_models))
 
     manifest: t.Dict[str, t.Any] = {"project": project.name, "nodes": {}}
     for node_id in project.order:

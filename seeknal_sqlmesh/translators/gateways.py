@@ -17,17 +17,22 @@ _SQLMESH_TYPE = {"postgresql": "postgres", "postgres": "postgres", "starrocks": 
 
 
 def env_reference(var: str, default: t.Optional[str]) -> str:
-    """`${VAR:default}` -> SQLMesh's YAML config form `{{ env_var('VAR', 'default') }}`."""
+    """`${VAR:default}` -> SQLMesh's YAML config form `{{ env_var("VAR", "default") }}`.
+
+    Double quotes on purpose: SQLMesh renders Jinja on the raw file before YAML parsing, and YAML doubles
+    single quotes inside single-quoted scalars.
+    """
     if default is None:
-        return "{{ env_var('%s') }}" % var
-    return "{{ env_var('%s', '%s') }}" % (var, default.replace("'", "\\'"))
+        return '{{ env_var("%s") }}' % var
+    return '{{ env_var("%s", "%s") }}' % (var, default.replace('"', '\\"'))
 
 
 def connection_config(conn: Connection) -> t.Optional[t.Dict[str, t.Any]]:
     engine = _SQLMESH_TYPE.get(conn.type)
     if engine is None:
         return None
-    config: t.Dict[str, t.Any] = {"type": engine}
+    # check_import false: the project must load (and plan on DuckDB) on machines without this engine's driver
+    config: t.Dict[str, t.Any] = {"type": engine, "check_import": False}
     for seeknal_key, sqlmesh_key in _KEYS[engine].items():
         if seeknal_key in conn.env_refs:
             var, default = conn.env_refs[seeknal_key]

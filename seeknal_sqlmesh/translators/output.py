@@ -31,6 +31,21 @@ def _kind(spec: ModelSpec):
     return create_model_kind(dict(spec.kind), spec.dialect, {})
 
 
+def kind_expression(kind: t.Dict[str, t.Any]) -> exp.Expr:
+    """`kind NAME (only the properties we set)`, as SQLMesh's MODEL parser reads it."""
+    from sqlmesh.core import dialect as d
+
+    def value(v: t.Any) -> exp.Expr:
+        if isinstance(v, (list, tuple)):
+            return exp.Tuple(expressions=[exp.column(x) for x in v])
+        if isinstance(v, str):
+            return exp.column(v)
+        return exp.convert(v)
+
+    props = [exp.Property(this=k, value=value(v)) for k, v in kind.items() if k != "name"]
+    return d.ModelKind(this=kind["name"], expressions=props or None)
+
+
 def render_sql_model(spec: ModelSpec, audit_names: t.Sequence[str]) -> str:
     from sqlmesh.core.audit.definition import ModelAudit
     from sqlmesh.core.dialect import format_model_expressions
@@ -55,6 +70,7 @@ def render_sql_model(spec: ModelSpec, audit_names: t.Sequence[str]) -> str:
         post_statements=spec.post_statements or None,
         physical_properties=spec.physical_properties or None,
         gateway=spec.gateway,
+        depends_on=set(spec.depends_on) or None,
     )
     if spec.cron:
         kwargs["cron"] = spec.cron
@@ -64,6 +80,9 @@ def render_sql_model(spec: ModelSpec, audit_names: t.Sequence[str]) -> str:
         kwargs["columns"] = {k: exp.DataType.build(v, dialect=spec.dialect) for k, v in spec.columns.items()}
     model = create_sql_model(spec.name, spec.query, **{k: v for k, v in kwargs.items() if v is not None})
     expressions = model.render_definition(include_python=False, include_defaults=False)
+    for prop in expressions[0].expressions:
+        if prop.name == "kind":  # SQLMesh renders every kind default, and some do not parse back (batch_concurrency)
+            prop.set("value", kind_expression(spec.kind))
     return f"-- {GENERATED_HEADER}\n" + format_model_expressions(expressions, spec.dialect) + "\n"
 
 

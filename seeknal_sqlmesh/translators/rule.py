@@ -4,16 +4,17 @@ Each check keeps Seeknal's meaning; `params.severity: warn` makes every audit of
 | Seeknal check | SQLMesh audit |
 |---|---|
 | null (max_null_percentage 0) | built-in `not_null` |
-| null (max_null_percentage > 0) | custom: fails when the share of rows with a NULL exceeds the maximum |
+| null (max_null_percentage > 0) | custom: fails when NULL cells / (rows x columns) exceeds the maximum (a fraction, 0-1) |
 | range | custom: rows with `col < min_val OR col > max_val` |
 | uniqueness | built-in `unique_combination_of_columns` |
-| freshness | custom: fails when the newest value is older than `max_age` (Seeknal counts old rows instead; see DEVIATIONS.md) |
+| freshness | custom: rows whose (non-NULL) value is older than now - `max_age` |
 | profile_check | custom audits on the profile model, `fail` blocking and `warn` non-blocking |
 | sql_assertion | custom: the assertion SQL itself (returned rows = violations) |
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import typing as t
 
@@ -63,10 +64,12 @@ def _check(check: RuleCheck, index: int, node: RuleNode, ctx: TranslationContext
         max_pct = float(check.params.get("max_null_percentage", 0) or 0)
         if max_pct == 0:
             return [builtin("not_null", blocking, columns=exp.Tuple(expressions=[_col(c) for c in columns]))]
-        any_null = exp.or_(*[exp.Is(this=_col(c), expression=exp.null()) for c in columns])
-        null_rows = exp.Sum(this=exp.If(this=any_null, true=_number(1), false=_number(0)))
-        share = exp.Div(this=exp.Mul(this=_number(100.0), expression=null_rows), expression=exp.Count(this=exp.Star()))
-        query = exp.select(exp.alias_(share.copy(), "null_percentage")).from_(this_model()).having(exp.GT(this=share, expression=_number(max_pct)))
+        # Seeknal: NULL cells over all checked cells, as a fraction between 0 and 1
+        per_column = [exp.Sum(this=exp.If(this=exp.Is(this=_col(c), expression=exp.null()), true=_number(1), false=_number(0))) for c in columns]
+        null_cells = functools.reduce(lambda a, b: exp.Add(this=a, expression=b), per_column)
+        cells = exp.Mul(this=exp.Count(this=exp.Star()), expression=_number(len(columns)))
+        share = exp.Div(this=exp.cast(null_cells, "DOUBLE"), expression=cells)
+        query = exp.select(exp.alias_(share.copy(), "null_fraction")).from_(this_model()).having(exp.GT(this=share, expression=_number(max_pct)))
         return [AuditSpec(name, query, blocking, message)]
     if kind == "range":
         if not columns:
@@ -93,12 +96,9 @@ def _check(check: RuleCheck, index: int, node: RuleNode, ctx: TranslationContext
             ctx.error(node, f"{field_name}.params.max_age", "a freshness check needs a column and params.max_age like '24h'")
             return []
         seconds = int(float(m.group(1)) * _AGE_SECONDS[m.group(2)])
-        newest = exp.Max(this=exp.cast(_col(columns[0]), "TIMESTAMP"))
-        cutoff = exp.Sub(this=exp.CurrentTimestamp(), expression=exp.Interval(this=exp.Literal.string(str(seconds)), unit=exp.var("SECOND")))
-        query = exp.select(exp.alias_(newest.copy(), "newest")).from_(this_model()).having(
-            exp.or_(exp.LT(this=newest, expression=cutoff), exp.Is(this=newest.copy(), expression=exp.null()))
-        )
-        return [AuditSpec(name, query, blocking, message)]
+        cutoff = exp.Sub(this=exp.cast(exp.CurrentTimestamp(), "TIMESTAMP"), expression=exp.Interval(this=exp.Literal.string(str(seconds)), unit=exp.var("SECOND")))
+        stale = exp.LT(this=exp.cast(_col(columns[0]), "TIMESTAMP"), expression=cutoff)
+        return [AuditSpec(name, violations(stale), blocking, message)]
     if kind == "profile_check":
         audits = []
         for j, item in enumerate(check.checks):

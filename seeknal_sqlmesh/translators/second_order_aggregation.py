@@ -105,7 +105,7 @@ def build_query(node: SecondOrderAggregationNode, source: exp.Table, ctx: Transl
         for agg in basic:
             columns.append((f"{sf}_{agg.upper()}", _agg(agg, sf, exp.GTE(this=_days(), expression=exp.Literal.number(0)))))
         if feature.window is not None:
-            window = int_list(node, feature.window, ctx, f"{where}.window", length=2)
+            window = int_list(node, feature.window, ctx, f"{where}.window", length=2, negative=True)
             if window is not None:
                 lo, hi = window
                 if not basic:
@@ -116,8 +116,8 @@ def build_query(node: SecondOrderAggregationNode, source: exp.Table, ctx: Transl
                     columns.append((f"{sf}_{agg.upper()}_{lo}_{hi}", _agg(agg, sf, _between(lo, hi))))
         if feature.ratio is not None:
             ratio = feature.ratio if isinstance(feature.ratio, dict) else {}
-            num = int_list(node, ratio.get("numerator"), ctx, f"{where}.ratio.numerator", length=2)
-            den = int_list(node, ratio.get("denominator"), ctx, f"{where}.ratio.denominator", length=2)
+            num = int_list(node, ratio.get("numerator"), ctx, f"{where}.ratio.numerator", length=2, negative=True)
+            den = int_list(node, ratio.get("denominator"), ctx, f"{where}.ratio.denominator", length=2, negative=True)
             aggs = agg_list(node, ratio.get("aggs"), ctx, f"{where}.ratio.aggs")
             if num is not None and den is not None and aggs is not None:
                 for agg in aggs:
