@@ -7,7 +7,6 @@ overwrites the file prod consumers read.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlglot import exp
@@ -22,11 +21,11 @@ FORMATS = {
 
 
 def export_path(relative: str, env: str) -> Path:
-    from seeknal_sqlmesh.runtime.config import PROJECT_DIR_ENV
+    from seeknal_sqlmesh.runtime.config import project_dir
 
     path = Path(relative)
     if not path.is_absolute():
-        path = Path(os.environ.get(PROJECT_DIR_ENV, ".")) / path
+        path = project_dir() / path
     if env != "prod":
         path = path.with_name(f"{path.stem}__{env}{path.suffix}")
     return path.resolve()

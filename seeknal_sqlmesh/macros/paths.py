@@ -13,7 +13,11 @@ PROJECT_MARKERS = ("config.py", "config.yaml", "config.yml")
 
 def project_root(model_path: object) -> Path:
     """The SQLMesh project folder: the nearest parent of the model file that holds a config file."""
-    start = Path(str(model_path)).resolve() if model_path else Path.cwd()
+    if not model_path:
+        from seeknal_sqlmesh.runtime.config import project_dir
+
+        return project_dir()
+    start = Path(str(model_path)).resolve()
     for folder in (start, *start.parents):
         if any((folder / marker).is_file() for marker in PROJECT_MARKERS):
             return folder

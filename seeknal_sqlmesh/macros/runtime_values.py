@@ -11,7 +11,8 @@ from sqlmesh import macro
 
 
 def _run_date(evaluator) -> date:
-    value = evaluator.locals.get("execution_date") or evaluator.locals.get("latest_date")
+    """Seeknal's run date: the last day of the interval SQLMesh processes (see project/templating.py)."""
+    value = evaluator.locals.get("end_date") or evaluator.locals.get("execution_date")
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

@@ -27,7 +27,7 @@ class TemplateError(ValueError):
 class RuntimeValue:
     """A value only known when SQLMesh runs the model, expressed as a SQLMesh macro call."""
 
-    macro: str  # e.g. "@execution_ds" or "@seeknal_date('month', -1)"
+    macro: str  # e.g. "@end_ds" or "@seeknal_date('month', -1)"
 
 
 @dataclass
@@ -45,11 +45,13 @@ class TemplateScope:
         return f"__seeknal_rt_{self.runtime.index(value)}__"
 
 
-# Seeknal names that mean "the run's date" and their SQLMesh counterparts.
+# Seeknal names that mean "the run's date" and their SQLMesh counterparts. Seeknal's run date is the logical day
+# being processed (`seeknal run --date D`); in SQLMesh that is the last day of the processed interval, `@end_ds`
+# (a daily run executed on D+1 processes D).
 _RUN_DATES = {
-    "today": "@execution_ds",
-    "date": "@execution_ds",
-    "run_date": "@execution_ds",
+    "today": "@end_ds",
+    "date": "@end_ds",
+    "run_date": "@end_ds",
     "start_date": "@start_ds",
     "end_date": "@end_ds",
     "yesterday": "@seeknal_date('day', -1)",
@@ -65,7 +67,7 @@ def _runtime_macro(expr: str) -> t.Optional[str]:
         unit = {"today": "day", "month_start": "month", "year_start": "year"}[m.group(1)]
         offset = int(m.group(2) or 0)
         if unit == "day" and offset == 0:
-            return "@execution_ds"
+            return "@end_ds"
         return f"@seeknal_date('{unit}', {offset})"
     m = _ENV.match(expr)
     if m:

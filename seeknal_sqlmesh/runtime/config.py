@@ -19,7 +19,13 @@ from sqlmesh.core.config.loader import load_config_from_yaml
 SETTINGS_FILE = "settings.yaml"
 GATEWAY_MODELS_KEY = "seeknal_gateway_models"  # written by translators/assemble.py
 logger = logging.getLogger("seeknal_sqlmesh")
-PROJECT_DIR_ENV = "SEEKNAL_SQLMESH_PROJECT_DIR"  # lets generated Python models find files next to the project
+# The translated project's folder, kept for run-time code that resolves project-relative paths (file exports,
+# SQLite sources). A module global, not an environment variable: SQLMesh restores os.environ after loading config.
+_project_dir: t.Optional[Path] = None
+
+
+def project_dir() -> Path:
+    return _project_dir or Path.cwd()
 _PATH_KEYS = ("database",)
 
 
@@ -59,8 +65,9 @@ def active_gateways(settings: t.Dict[str, t.Any], argv: t.Sequence[str]) -> t.Di
 
 
 def load_project_config(root: Path, argv: t.Optional[t.Sequence[str]] = None) -> Config:
+    global _project_dir
     root = Path(root).resolve()
-    os.environ[PROJECT_DIR_ENV] = str(root)
+    _project_dir = root
     settings = load_config_from_yaml(root / SETTINGS_FILE)
     settings["gateways"] = active_gateways(settings, sys.argv if argv is None else argv)
     skipped = {g: files for g, files in (settings.pop(GATEWAY_MODELS_KEY, None) or {}).items() if g not in settings["gateways"]}

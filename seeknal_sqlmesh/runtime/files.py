@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import typing as t
 from pathlib import Path
@@ -12,9 +11,9 @@ import pandas as pd
 
 def project_file(relative_path: str) -> Path:
     """A path written relative to the translated project (whose config.py exports its folder)."""
-    from seeknal_sqlmesh.runtime.config import PROJECT_DIR_ENV
+    from seeknal_sqlmesh.runtime.config import project_dir
 
-    return (Path(os.environ.get(PROJECT_DIR_ENV, ".")) / relative_path).resolve()
+    return (project_dir() / relative_path).resolve()
 
 
 def read_sqlite_table(relative_path: str, table: str, columns: t.List[str]) -> pd.DataFrame:

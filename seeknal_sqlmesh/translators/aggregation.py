@@ -105,7 +105,7 @@ def duckdb_dedupe(names: t.Sequence[str]) -> t.List[str]:
         while candidate.lower() in used:
             k += 1
             candidate = f"{name}_{k}"
-        used[low] = k
+        used[low] = k + 1
         used[candidate.lower()] = 1
         out.append(candidate)
     return out

@@ -30,7 +30,9 @@ config = load_project_config(Path(__file__).parent)
 
 MACROS_PY = f'''"""Seeknal macros (@seeknal_file, @seeknal_date, @seeknal_env, @seeknal_run_id, @seeknal_export). {GENERATED_HEADER}"""
 
-from seeknal_sqlmesh.macros import *  # noqa: F401,F403  (importing registers the macros with SQLMesh)
+from seeknal_sqlmesh.macros import register
+
+register()
 '''
 
 

@@ -103,7 +103,7 @@ def build_query(node: SecondOrderAggregationNode, source: exp.Table, ctx: Transl
         basic = agg_list(node, feature.basic, ctx, f"{where}.basic") if feature.basic else []
         basic = basic or []
         for agg in basic:
-            columns.append((f"{sf}_{agg.upper()}", _agg(agg, sf, exp.GTE(this=_days(), expression=exp.Literal.number(0)))))
+            columns.append((f"{sf}_{agg.upper()}", _agg(agg, sf, exp.GT(this=_days(), expression=exp.Literal.number(0)))))
         if feature.window is not None:
             window = int_list(node, feature.window, ctx, f"{where}.window", length=2, negative=True)
             if window is not None:
