@@ -10,15 +10,19 @@ Output: Seeknal's long format, one row per (column, metric), every field VARCHAR
 | date / timestamp columns | `min`, `max`, `freshness_hours` | | |
 | string / boolean columns | `top_values` | NULL | JSON list `[{"value", "count", "percent"}]` |
 
-Definitions (Seeknal's reference does not fix formatting, so values are DuckDB's `CAST(x AS VARCHAR)`):
-- `null_percent` = 100 * NULLs / rows rounded to 2 decimals (NULL for an empty table); `distinct_count` is exact
-  `COUNT(DISTINCT col)`; `stddev` is the sample standard deviation; `p25/p50/p75` are DuckDB `approx_quantile`
-  (t-digest: approximate, of the column's type for integers; DECIMAL columns are quantiled as DOUBLE because DuckDB's
-  approx_quantile on a DECIMAL returns a rounded BIGINT).
+Formats follow Seeknal 2.13's output (checked against its golden profile tables): values are DuckDB's
+`CAST(x AS VARCHAR)` of the metric.
+- `null_percent` = `null_count * 100.0 / row_count` as DOUBLE, not rounded ("4.166666666666667"; NULL for an empty
+  table); `distinct_count` is exact `COUNT(DISTINCT col)`; `stddev` is the sample standard deviation.
+- `p25/p50/p75` are DuckDB `approx_quantile` (t-digest: approximate, of the column's type for integers). DECIMAL
+  columns are quantiled as DOUBLE, because DuckDB's approx_quantile on a DECIMAL returns a rounded BIGINT.
 - `freshness_hours` = hours from the column's maximum to now, rounded to 2 decimals. **It depends on the time
   the model runs** (`now()`), so it changes between runs; naive timestamps and dates are taken as UTC.
-- `top_values`: non-NULL values by descending count, ties by ascending value, at most `max_top_values` entries;
-  `value` is the value as VARCHAR, `percent` = 100 * count / rows (all rows, NULLs included) rounded to 2 decimals.
+- `top_values`: `detail` is DuckDB's text of a LIST of `json_object('value', <value as VARCHAR>, 'count', n,
+  'percent', ROUND(n * 100.0 / <non-NULL count>, 2))`, e.g. `[{"value":"web","count":99,"percent":41.25}, ...]`,
+  by descending count, at most `max_top_values` entries; NULL when the column has no non-NULL value. Ties are
+  ordered by ascending value (Seeknal leaves their order, and so which tied values make the cut, to DuckDB's hash
+  aggregation: it varies between runs).
 - Other types (blob, list, struct, time, interval, ...) only get the three generic metrics.
 
 All SQL runs in DuckDB on the given DataFrame (or DuckDB relation), built with sqlglot expressions.
@@ -27,7 +31,6 @@ All SQL runs in DuckDB on the given DataFrame (or DuckDB relation), built with s
 from __future__ import annotations
 
 import datetime as dt
-import json
 import typing as t
 
 import duckdb
@@ -75,12 +78,11 @@ def _double(e: exp.Expr) -> exp.Expr:
 
 
 def _percent(part: exp.Expr, whole: exp.Expr) -> exp.Expr:
-    """ROUND(100 * part / NULLIF(whole, 0), 2) as DOUBLE."""
-    ratio = exp.Div(
+    """part * 100 / whole as DOUBLE (the same double as Seeknal's `part * 100.0 / whole`); NULL when whole is 0."""
+    return exp.Div(
         this=exp.Mul(this=_double(part), expression=exp.Literal.number(100)),
         expression=exp.Nullif(this=whole, expression=exp.Literal.number(0)),
     )
-    return exp.Round(this=ratio, decimals=exp.Literal.number(2))
 
 
 def _now_expr(now: t.Optional[dt.datetime]) -> exp.Expr:
@@ -134,24 +136,31 @@ def _metric_expressions(column: str, category: str, duckdb_type: str, now: t.Opt
 
 
 def _top_values_query(column: str, limit: int) -> exp.Select:
+    """One row, one column: the `top_values` detail text (or NULL)."""
     c = _col(column)
-    total = exp.select(exp.Count(this=exp.Star())).from_(exp.to_table(INPUT)).subquery()
-    return (
+    non_null = exp.select(exp.Count(this=c.copy())).from_(exp.to_table(INPUT)).subquery()
+    by_count = [exp.Ordered(this=exp.column("count"), desc=True), exp.Ordered(this=exp.column("value"))]
+    ranked = (
         exp.select(
             exp.alias_(_varchar(c.copy()), "value"),
             exp.alias_(exp.Count(this=exp.Star()), "count"),
-            exp.alias_(_percent(exp.Count(this=exp.Star()), total), "percent"),
+            exp.alias_(exp.Round(this=_percent(exp.Count(this=exp.Star()), non_null), decimals=exp.Literal.number(2)), "percent"),
         )
         .from_(exp.to_table(INPUT))
         .where(exp.Not(this=exp.Is(this=c.copy(), expression=exp.Null())))
         .group_by(c.copy())
-        .order_by(exp.Ordered(this=exp.Count(this=exp.Star()), desc=True), exp.Ordered(this=c.copy()))
+        .order_by(*[o.copy() for o in by_count])
         .limit(limit)
     )
+    entry = exp.JSONObject(
+        expressions=[exp.JSONKeyValue(this=exp.Literal.string(k), expression=exp.column(k)) for k in ("value", "count", "percent")]
+    )
+    listed = exp.ArrayAgg(this=exp.Order(this=entry, expressions=by_count))
+    return exp.select(_varchar(listed)).from_(ranked.subquery("top"))
 
 
 def _as_relation(con: duckdb.DuckDBPyConnection, data: t.Any) -> None:
-    """Register `data` (DataFrame, DuckDB relation or Arrow table) as the view INPUT of `con`."""
+    """Register `data` (DataFrame, DuckDB relation or Arrow table) in `con` as RAW (typed into INPUT later)."""
     if isinstance(data, duckdb.DuckDBPyRelation):
         data = data.to_arrow_table() if hasattr(data, "to_arrow_table") else data.arrow()
     con.register(RAW, data)
@@ -218,8 +227,7 @@ def compute_profile(
         for (name, metric), value in zip(plan, values):
             by_column.setdefault(name, []).append((name, metric, value, None))
         for name in categorical:
-            top = con.execute(_sql(_top_values_query(name, max_top_values))).fetchall()
-            detail = json.dumps([{"value": v, "count": int(n), "percent": p} for v, n, p in top])
+            (detail,) = con.execute(_sql(_top_values_query(name, max_top_values))).fetchone()
             by_column[name].append((name, "top_values", None, detail))
         for name in [TABLE, *wanted]:
             rows.extend(by_column.get(name, []))

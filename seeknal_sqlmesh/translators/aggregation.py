@@ -12,9 +12,15 @@ sqlglot expression builders:
     ORDER BY "<id_col>", "<application_date_col>", "<group_by>"...
 
 `basic` maps count, sum, avg|mean -> AVG, min, max, stddev|std -> STDDEV (sample standard deviation). Output names
-are `<feature name>_<agg as written>`; `column` defaults to the feature name. `feature_date_col` is required but,
+are `<feature name>_<canonical agg>`: `mean` is named `avg` and `std` `stddev` (as in Seeknal's output: `basic:
+[sum, count, mean, max]` gives `spend_sum, spend_count, spend_avg, spend_max`); `column` defaults to the feature
+name. Rolling/ratio names use the same canonical agg names. `feature_date_col` is required but,
 as in Seeknal, not used by the SQL. Output names that repeat are renamed the way DuckDB renames the duplicate
 columns of Seeknal's result (`x`, `x_1`, `x_2`, ...; see `duckdb_dedupe`), so column sets match exactly.
+
+Types: every SUM (basic, since, rolling) is CAST to DOUBLE, the type Seeknal's output has (see `persisted_type`);
+other columns keep DuckDB's types. Deviation: Seeknal reads its input through pandas, so DATE key/group_by columns
+come out as TIMESTAMP there; we keep the upstream types (a cast would break VARCHAR or other keys).
 
 Data source: `source:` (a `<kind>.<name>` that must be a node of the project), else the first of `inputs`.
 Without either Seeknal silently reads the most recently modified transform parquet; we refuse with an error.
@@ -67,6 +73,8 @@ from seeknal_sqlmesh.translators.transform import attach_inline_audits
 
 # Seeknal's agg name -> SQL aggregate (first-order `basic`).
 BASIC_AGGS = {"count": "COUNT", "sum": "SUM", "avg": "AVG", "mean": "AVG", "min": "MIN", "max": "MAX", "stddev": "STDDEV", "std": "STDDEV"}
+# Seeknal's agg name -> the name used in output columns
+CANONICAL = {"count": "count", "sum": "sum", "avg": "avg", "mean": "avg", "min": "min", "max": "max", "stddev": "stddev", "std": "stddev"}
 ROLLING_AGGS = {"count", "sum", "avg", "mean", "min", "max"}
 SINCE_AGGS = {"count", "sum"}
 DAILY = "__seeknal_daily"
@@ -115,9 +123,19 @@ CASE_SENSITIVE_DUCKDB = "duckdb,normalization_strategy=case_sensitive"
 
 
 def preserve_column_case(spec: ModelSpec) -> None:
-    """Keep upper-case output names (SQLMesh would lowercase them in a plain `duckdb` model)."""
-    if spec.dialect == "duckdb" and spec.query is not None and any(n != n.lower() for n in spec.query.named_selects):
-        spec.dialect = CASE_SENSITIVE_DUCKDB
+    """Keep upper-case output names (SQLMesh would lowercase them in a plain `duckdb` model).
+
+    Only output names keep their case: the model name and unquoted table names are lowercased here, as the plain
+    `duckdb` dialect would do, so this model and the models it reads or that read it still find each other.
+    """
+    if spec.dialect != "duckdb" or spec.query is None or all(n == n.lower() for n in spec.query.named_selects):
+        return
+    spec.dialect = CASE_SENSITIVE_DUCKDB
+    spec.name = spec.name.lower()
+    for table in spec.query.find_all(exp.Table):
+        for part in table.parts:
+            if isinstance(part, exp.Identifier) and not part.quoted:
+                part.set("this", part.this.lower())
 
 
 def parse_condition(node: Node, text: t.Any, ctx: TranslationContext, field_name: str) -> t.Optional[exp.Expr]:
@@ -237,7 +255,7 @@ def _rolling(daily: _Daily, column: str, agg: str, days: int, id_col: str, date_
     agg = agg.lower()
     w = lambda stat_expr: _window(stat_expr, id_col, date_col, days)  # noqa: E731
     if agg == "sum":
-        return w(exp.Sum(this=daily.ref(column, "sum")))
+        return persisted_type("sum", w(exp.Sum(this=daily.ref(column, "sum"))))
     if agg == "count":
         return exp.cast(w(exp.Sum(this=daily.ref(column, "count"))), exp.DataType.build("BIGINT"))
     if agg == "min":
@@ -248,6 +266,17 @@ def _rolling(daily: _Daily, column: str, agg: str, days: int, id_col: str, date_
     total = exp.cast(w(exp.Sum(this=daily.ref(column, "sum"))), exp.DataType.build("DOUBLE"))
     count = w(exp.Sum(this=daily.ref(column, "count")))
     return exp.Div(this=total, expression=exp.Nullif(this=count, expression=exp.Literal.number(0)))
+
+
+def persisted_type(agg_name: str, expression: exp.Expr) -> exp.Expr:
+    """SUM results as DOUBLE: the type Seeknal's output has.
+
+    SUM over integers is a HUGEINT in DuckDB; Seeknal writes every result to parquet, which stores HUGEINT as DOUBLE,
+    and its first-order input comes through pandas (DECIMAL -> DOUBLE), so its sums are DOUBLE. Values are the same.
+    """
+    if agg_name.lower() == "sum":
+        return exp.cast(expression, exp.DataType.build("DOUBLE"))
+    return expression
 
 
 def safe_ratio(numerator: exp.Expr, denominator: exp.Expr) -> exp.Expr:
@@ -270,7 +299,8 @@ def build_query(node: AggregationNode, source: exp.Table, ctx: TranslationContex
         col = quoted(column)
         basic = agg_list(node, feature.basic, ctx, f"{where}.basic", set(BASIC_AGGS)) if feature.basic else []
         for agg in basic or []:
-            columns.append((f"{feature.name}_{agg}", agg_call(BASIC_AGGS[agg.lower()], col.copy()), None))
+            expr = persisted_type(agg, agg_call(BASIC_AGGS[agg.lower()], col.copy()))
+            columns.append((f"{feature.name}_{CANONICAL[agg.lower()]}", expr, None))
         for j, rolling in enumerate(feature.rolling):
             field_name = f"{where}.rolling[{j}]"
             windows = int_list(node, rolling.get("window"), ctx, f"{field_name}.window")
@@ -280,7 +310,7 @@ def build_query(node: AggregationNode, source: exp.Table, ctx: TranslationContex
             for days in windows:
                 for agg in aggs:
                     expr = _rolling(daily, column, agg, days, node.id_col, node.application_date_col)
-                    columns.append((f"{feature.name}_{agg}_{days}d", None, expr))
+                    columns.append((f"{feature.name}_{CANONICAL[agg.lower()]}_{days}d", None, expr))
         for j, ratio in enumerate(feature.ratio):
             field_name = f"{where}.ratio[{j}]"
             numerators = int_list(node, ratio.get("numerator"), ctx, f"{field_name}.numerator")
@@ -293,7 +323,7 @@ def build_query(node: AggregationNode, source: exp.Table, ctx: TranslationContex
                     for n2 in denominators:
                         num = _rolling(daily, column, agg, n1, node.id_col, node.application_date_col)
                         den = _rolling(daily, column, agg, n2, node.id_col, node.application_date_col)
-                        columns.append((f"{feature.name}_{agg}_ratio_{n1}d_{n2}d", None, safe_ratio(num, den)))
+                        columns.append((f"{feature.name}_{CANONICAL[agg.lower()]}_ratio_{n1}d_{n2}d", None, safe_ratio(num, den)))
         for j, since in enumerate(feature.since):
             field_name = f"{where}.since[{j}]"
             condition = parse_condition(node, since.get("condition"), ctx, f"{field_name}.condition")
@@ -304,8 +334,8 @@ def build_query(node: AggregationNode, source: exp.Table, ctx: TranslationContex
                 if agg.lower() == "count":
                     expr: exp.Expr = exp.Count(this=exp.case().when(condition.copy(), exp.Literal.number(1)))
                 else:
-                    expr = exp.Sum(this=exp.case().when(condition.copy(), col.copy()).else_(exp.Literal.number(0)))
-                columns.append((f"{feature.name}_{agg}_if", expr, None))
+                    expr = persisted_type("sum", exp.Sum(this=exp.case().when(condition.copy(), col.copy()).else_(exp.Literal.number(0))))
+                columns.append((f"{feature.name}_{CANONICAL[agg.lower()]}_if", expr, None))
     if len(ctx.problems.items) > errors_before:
         return None
 

@@ -28,6 +28,8 @@ sqlglot expression builders:
   write the final names as explicit aliases so the SQLMesh model has unique columns.
 - Upper-case names survive SQLMesh's identifier normalization through the model dialect
   `duckdb,normalization_strategy=case_sensitive` (see `aggregation.preserve_column_case`).
+- `sum` results are CAST to DOUBLE (Seeknal's parquet output stores the HUGEINT of an integer SUM as DOUBLE; see
+  `aggregation.persisted_type`); the only change to Seeknal's SQL text besides explicit de-duplicated aliases.
 - `percentile` / `delta` pass Seeknal's validation and are ignored by its engine: we ignore them too, with a warning.
 
 Source: Seeknal only matches `source:` by its name part against aggregation/transform outputs. We require a
@@ -49,6 +51,7 @@ from seeknal_sqlmesh.translators.aggregation import (
     duckdb_dedupe,
     int_list,
     parse_condition,
+    persisted_type,
     preserve_column_case,
     quoted,
     safe_ratio,
@@ -75,15 +78,21 @@ def data_source(node: SecondOrderAggregationNode, ctx: TranslationContext) -> t.
     if "." not in source and len(candidates) == 1:
         warn_if_not_input(node, candidates[0], ctx)
         return candidates[0]
-    if candidates:
-        ctx.error(node, "source", f"source '{source}' is ambiguous or not a node id", f"write it as one of: {', '.join(candidates)}")
+    if candidates and "." not in source:
+        ctx.error(node, "source", f"source '{source}' matches several nodes", f"write it as one of: {', '.join(candidates)}")
+    elif candidates:
+        ctx.error(
+            node, "source", f"unknown source node '{source}' (Seeknal only matches the name part; we need the node id)",
+            f"did you mean {', '.join(candidates)}?",
+        )
     else:
         ctx.error(node, "source", f"unknown source node '{source}'", "write the source as <kind>.<name> of a node of this project")
     return None
 
 
-def _agg(agg: str, column: str, where: exp.Expr) -> exp.Filter:
-    return exp.Filter(this=agg_call(AGG_MAP.get(agg.lower(), agg), quoted(column)), expression=exp.Where(this=where))
+def _agg(agg: str, column: str, where: exp.Expr, *, persisted: bool = True) -> exp.Expr:
+    filtered = exp.Filter(this=agg_call(AGG_MAP.get(agg.lower(), agg), quoted(column)), expression=exp.Where(this=where))
+    return persisted_type(agg, filtered) if persisted else filtered
 
 
 def _days() -> exp.Column:
@@ -103,7 +112,7 @@ def build_query(node: SecondOrderAggregationNode, source: exp.Table, ctx: Transl
         basic = agg_list(node, feature.basic, ctx, f"{where}.basic") if feature.basic else []
         basic = basic or []
         for agg in basic:
-            columns.append((f"{sf}_{agg.upper()}", _agg(agg, sf, exp.GT(this=_days(), expression=exp.Literal.number(0)))))
+            columns.append((f"{sf}_{agg.upper()}", _agg(agg, sf, exp.GTE(this=_days(), expression=exp.Literal.number(0)))))
         if feature.window is not None:
             window = int_list(node, feature.window, ctx, f"{where}.window", length=2, negative=True)
             if window is not None:
@@ -123,7 +132,7 @@ def build_query(node: SecondOrderAggregationNode, source: exp.Table, ctx: Transl
                 for agg in aggs:
                     a = agg.upper()
                     name = f"{sf}_{a}{num[0]}_{num[1]}_{a}{den[0]}_{den[1]}"
-                    columns.append((name, safe_ratio(_agg(agg, sf, _between(*num)), _agg(agg, sf, _between(*den)))))
+                    columns.append((name, safe_ratio(_agg(agg, sf, _between(*num), persisted=False), _agg(agg, sf, _between(*den), persisted=False))))
         if feature.since is not None:
             since = feature.since if isinstance(feature.since, dict) else {}
             condition = parse_condition(node, since.get("condition"), ctx, f"{where}.since.condition")
