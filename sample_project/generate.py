@@ -30,6 +30,7 @@ Only the standard library and pyarrow are used.
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import datetime as dt
 import filecmp
@@ -129,13 +130,34 @@ def pick(rng: random.Random, weighted):
     return weighted[-1][0]
 
 
+class Picker:
+    """pick() over a fixed weighted list, O(log n) per draw, same results as pick()."""
+
+    def __init__(self, weighted):
+        self.values = [w[0] for w in weighted]
+        self.cum = []
+        acc = 0.0
+        for w in weighted:
+            acc += w[1]
+            self.cum.append(acc)
+        self.total = sum(w[1] for w in weighted)
+
+    def __call__(self, rng: random.Random):
+        r = rng.uniform(0, self.total)
+        i = bisect.bisect_left(self.cum, r)
+        return self.values[min(i, len(self.values) - 1)]
+
+
 def ts_str(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def rand_time(rng: random.Random, day: dt.date, busy: bool = True) -> dt.datetime:
-    # Evening-heavy shopping pattern.
-    hour = pick(rng, [(h, 1 + (4 if busy and 18 <= h <= 22 else 0) + (2 if 11 <= h <= 14 else 0)) for h in range(24)])
+# Evening-heavy shopping pattern.
+HOUR_PICKER = Picker([(h, 1 + (4 if 18 <= h <= 22 else 0) + (2 if 11 <= h <= 14 else 0)) for h in range(24)])
+
+
+def rand_time(rng: random.Random, day: dt.date) -> dt.datetime:
+    hour = HOUR_PICKER(rng)
     return dt.datetime(day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60))
 
 
@@ -252,7 +274,9 @@ def build_orders(scale: int, seed: int, customers, products, campaigns):
     for c in sorted(customers, key=lambda r: r["updated_at"]):
         cust_country[c["customer_id"]] = c["country"]
     # Some customers are much more active than others (power-law-ish weights).
-    cust_weights = [(cid, 1.0 / (1 + (k % 17)) ** 0.6) for k, cid in enumerate(cust_ids)]
+    pick_customer = Picker([(cid, 1.0 / (1 + (k % 17)) ** 0.6) for k, cid in enumerate(cust_ids)])
+    discount_pct = {c["campaign_code"]: c["discount_pct"] for c in campaigns}
+    active_by_day: dict = {}
     n = BASE["orders"] * scale
     versions, items, payments = [], [], []
     item_seq = 0
@@ -263,12 +287,14 @@ def build_orders(scale: int, seed: int, customers, products, campaigns):
         oid = f"ORD-{i:06d}"
         day = placed.date()
         guest = rng.random() < 0.03
-        cid = None if guest else pick(rng, cust_weights)
+        cid = None if guest else pick_customer(rng)
         country = cust_country.get(cid) if cid else pick(rng, COUNTRIES)
         if rng.random() < 0.05:
             country = pick(rng, COUNTRIES)  # shipped abroad
-        active_codes = [c["campaign_code"] for c in campaigns
-                        if c["starts_on"] <= day.isoformat() <= c["ends_on"]]
+        if day not in active_by_day:
+            active_by_day[day] = [c["campaign_code"] for c in campaigns
+                                  if c["starts_on"] <= day.isoformat() <= c["ends_on"]]
+        active_codes = active_by_day[day]
         code = rng.choice(active_codes) if active_codes and rng.random() < 0.3 else None
         final = pick(rng, [("delivered", 70), ("shipped", 12), ("cancelled", 10), ("returned", 5), ("placed", 3)])
         if day > AS_OF - dt.timedelta(days=3) and final == "delivered":
@@ -308,7 +334,7 @@ def build_orders(scale: int, seed: int, customers, products, campaigns):
             unit = p["unit_price"]
             disc = None
             if code:
-                pct = next(c["discount_pct"] for c in campaigns if c["campaign_code"] == code)
+                pct = discount_pct[code]
                 disc = money(qty * unit * pct)
             elif rng.random() < 0.05:
                 disc = 0.0
