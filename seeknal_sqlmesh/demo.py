@@ -55,7 +55,8 @@ def main(project: str = "sample_project", output: str = "build/sample", settings
     context = Context(paths=output)
     manifest = json.loads((Path(output) / "seeknal" / "manifest.json").read_text())
     table = Table("SQLMesh model (= Seeknal node id)", "kind", "rows", "audits")
-    for name, model in sorted(context.models.items(), key=lambda kv: kv[1].name):
+    built = [m for m in context.models.values() if not m.kind.is_external]
+    for model in sorted(built, key=lambda m: m.name):
         rows = context.fetchdf(exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(model.name))["n"][0]
         audits = ", ".join(a[0] for a in model.audits) or "-"
         table.add_row(model.name, model.kind.name.value, str(rows), audits)
@@ -72,7 +73,7 @@ def main(project: str = "sample_project", output: str = "build/sample", settings
 
     console.rule("[bold]5. A few rows")
     for kind in PREVIEW_MODELS:
-        for model in sorted((m for m in context.models.values() if m.name.split(".")[0].strip('"') == kind), key=lambda m: m.name)[:1]:
+        for model in sorted((m for m in built if m.name.split(".")[0].strip('"') == kind), key=lambda m: m.name)[:1]:
             console.print(f"[bold]{model.name}[/]")
             console.print(context.fetchdf(exp.select("*").from_(model.name).order_by(exp.Literal.number(1)).limit(5)).to_string(index=False))
     console.print(f"\nNext: edit a transform in {project}, re-translate, then `sqlmesh -p {output} plan dev --auto-apply`.")
