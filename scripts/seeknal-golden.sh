@@ -15,7 +15,7 @@
 #   2. copies sample_project/ twice to a temp dir (as .../a/shopline and .../b/shopline;
 #      Seeknal uses the directory name as the project name) and runs there
 #        seeknal parse
-#        seeknal run --profile profiles.yml --date 2024-03-31 --no-materialize \
+#        seeknal run --profile profiles.yml --date 2024-04-04 --no-materialize \
 #                    --exclude-tags external --exclude-tags seeknal_broken
 #      Nodes tagged `external` need PostgreSQL/Iceberg/StarRocks/network; nodes tagged
 #      `seeknal_broken` fail in Seeknal 2.13 (see sample_project/README.md). The second
