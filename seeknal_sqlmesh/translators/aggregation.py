@@ -54,7 +54,7 @@ Column order: features in YAML order; within a feature basic, rolling (per windo
 
 Column-name case: SQLMesh lowercases every identifier of a `duckdb` model, quoted ones included, so
 `"Spend_sum"` would become `spend_sum` in the table. When an output name has upper-case letters the model's
-dialect is `duckdb,normalization_strategy=case_sensitive` (see `preserve_column_case`), which keeps Seeknal's
+dialect is `duckdb,normalization_strategy=case_sensitive` (see `kinds.preserve_column_case`), which keeps Seeknal's
 names exactly (DuckDB itself still resolves names case-insensitively).
 """
 
@@ -68,8 +68,7 @@ from sqlglot import exp
 
 from seeknal_sqlmesh.project.models import AggregationNode, Node
 from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
-from seeknal_sqlmesh.translators.kinds import apply_node_metadata, model_kind
-from seeknal_sqlmesh.translators.transform import attach_inline_audits
+from seeknal_sqlmesh.translators.kinds import sql_model
 
 # Seeknal's agg name -> SQL aggregate (first-order `basic`).
 BASIC_AGGS = {"count": "COUNT", "sum": "SUM", "avg": "AVG", "mean": "AVG", "min": "MIN", "max": "MAX", "stddev": "STDDEV", "std": "STDDEV"}
@@ -117,25 +116,6 @@ def duckdb_dedupe(names: t.Sequence[str]) -> t.List[str]:
         used[candidate.lower()] = 1
         out.append(candidate)
     return out
-
-
-CASE_SENSITIVE_DUCKDB = "duckdb,normalization_strategy=case_sensitive"
-
-
-def preserve_column_case(spec: ModelSpec) -> None:
-    """Keep upper-case output names (SQLMesh would lowercase them in a plain `duckdb` model).
-
-    Only output names keep their case: the model name and unquoted table names are lowercased here, as the plain
-    `duckdb` dialect would do, so this model and the models it reads or that read it still find each other.
-    """
-    if spec.dialect != "duckdb" or spec.query is None or all(n == n.lower() for n in spec.query.named_selects):
-        return
-    spec.dialect = CASE_SENSITIVE_DUCKDB
-    spec.name = spec.name.lower()
-    for table in spec.query.find_all(exp.Table):
-        for part in table.parts:
-            if isinstance(part, exp.Identifier) and not part.quoted:
-                part.set("this", part.this.lower())
 
 
 def parse_condition(node: Node, text: t.Any, ctx: TranslationContext, field_name: str) -> t.Optional[exp.Expr]:
@@ -363,11 +343,7 @@ def translate(node: AggregationNode, ctx: TranslationContext) -> NodeTranslation
     query = build_query(node, ctx.table_of(source_id), ctx)
     if query is None:
         return out
-    spec = ModelSpec(name=node.id, node=node, query=query, kind=model_kind(node, ctx))
-    spec.grains = [node.id_col, node.application_date_col, *node.group_by]
-    apply_node_metadata(spec, node, ctx)
-    preserve_column_case(spec)
-    attach_inline_audits(spec, node, ctx)
+    spec = sql_model(node, ctx, query, grains=[node.id_col, node.application_date_col, *node.group_by])
     out.models.append(spec)
     out.metadata = {"data_source": source_id}
     return out

@@ -11,7 +11,7 @@ import typing as t
 from sqlglot import exp
 
 from seeknal_sqlmesh.project.models import Node
-from seeknal_sqlmesh.translators.base import AuditSpec, TranslationContext
+from seeknal_sqlmesh.translators.base import AuditSpec, ModelSpec, TranslationContext
 from seeknal_sqlmesh.translators.sql import SQLTranslationError, parse_statements
 
 THIS_MODEL = "__seeknal_this_model__"  # placeholder table, rendered as @this_model
@@ -116,3 +116,11 @@ def render_this_model(query: exp.Query) -> exp.Query:
     return query.transform(swap)
 
 
+
+
+def attach_inline_audits(spec: ModelSpec, node: Node, ctx: TranslationContext) -> None:
+    for audit in inline_audits(node, ctx, f"{node.kind}__{node.name}"):
+        if isinstance(audit, AuditSpec):
+            spec.custom_audits.append(audit)
+        else:
+            spec.audits.append(audit)

@@ -10,10 +10,28 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+import typing as t
+
 from seeknal_sqlmesh.project.models import FeatureGroupNode
 from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
-from seeknal_sqlmesh.translators.kinds import apply_node_metadata, model_kind
-from seeknal_sqlmesh.translators.transform import attach_inline_audits, translate_sql
+from seeknal_sqlmesh.translators.kinds import sql_model
+from seeknal_sqlmesh.translators.transform import translate_sql
+
+
+def feature_metadata(node: FeatureGroupNode, spec: ModelSpec) -> t.Dict[str, t.Any]:
+    """Grain (entity keys + event time), feature descriptions and the manifest entry the feature store reads."""
+    spec.grains = [*node.entity.join_keys, node.event_time_col]
+    spec.tags = sorted({*spec.tags, f"entity:{node.entity.name}"})
+    for feature, meta in node.features.items():
+        if meta.description:
+            spec.column_descriptions.setdefault(feature, meta.description)
+    return {
+        "entity": {"name": node.entity.name, "join_keys": node.entity.join_keys, "description": node.entity.description},
+        "event_time_col": node.event_time_col,
+        "features": {k: {"description": v.description, "dtype": v.dtype} for k, v in node.features.items()},
+        "online_ttl": node.online_ttl,
+        "offline": node.materialization.offline if isinstance(node.materialization.offline, (bool, dict)) else True,
+    }
 
 
 def translate(node: FeatureGroupNode, ctx: TranslationContext) -> NodeTranslation:
@@ -29,20 +47,7 @@ def translate(node: FeatureGroupNode, ctx: TranslationContext) -> NodeTranslatio
         query, pre = result
     else:
         query, pre = exp.select("*").from_(ctx.table_of(first)), []
-    spec = ModelSpec(name=node.id, node=node, query=query, pre_statements=pre, kind=model_kind(node, ctx))
-    spec.grains = [*node.entity.join_keys, node.event_time_col]
-    for feature, meta in node.features.items():
-        if meta.description:
-            spec.column_descriptions.setdefault(feature, meta.description)
-    spec.tags = [f"entity:{node.entity.name}"]
-    apply_node_metadata(spec, node, ctx)
-    attach_inline_audits(spec, node, ctx)
+    spec = sql_model(node, ctx, query, pre_statements=pre)
+    out.metadata = feature_metadata(node, spec)
     out.models.append(spec)
-    out.metadata = {
-        "entity": {"name": node.entity.name, "join_keys": node.entity.join_keys, "description": node.entity.description},
-        "event_time_col": node.event_time_col,
-        "features": {k: {"description": v.description, "dtype": v.dtype} for k, v in node.features.items()},
-        "online_ttl": node.online_ttl,
-        "offline": node.materialization.offline if isinstance(node.materialization.offline, (bool, dict)) else True,
-    }
     return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
+from sqlglot import exp
+
 from seeknal_sqlmesh.project.models import Node
 from seeknal_sqlmesh.translators.base import ModelSpec, TranslationContext
 
@@ -56,4 +58,44 @@ def apply_node_metadata(spec: ModelSpec, node: Node, ctx: TranslationContext) ->
     kind = spec.kind
     if kind.get("name") == "INCREMENTAL_BY_UNIQUE_KEY" and not spec.grains:
         spec.grains = list(kind["unique_key"])
+    return spec
+
+
+CASE_SENSITIVE_DUCKDB = "duckdb,normalization_strategy=case_sensitive"
+
+
+def preserve_column_case(spec: ModelSpec) -> None:
+    """Keep upper-case output names (SQLMesh would lowercase them in a plain `duckdb` model).
+
+    Only output names keep their case: the model name and unquoted table names are lowercased here, as the plain
+    `duckdb` dialect would do, so this model and the models it reads or that read it still find each other.
+    """
+    if spec.dialect != "duckdb" or spec.query is None or all(n == n.lower() for n in spec.query.named_selects):
+        return
+    spec.dialect = CASE_SENSITIVE_DUCKDB
+    spec.name = spec.name.lower()
+    for table in spec.query.find_all(exp.Table):
+        for part in table.parts:
+            if isinstance(part, exp.Identifier) and not part.quoted:
+                part.set("this", part.this.lower())
+
+
+def sql_model(
+    node: Node,
+    ctx: TranslationContext,
+    query: exp.Query,
+    *,
+    grains: t.Sequence[str] = (),
+    pre_statements: t.Sequence[exp.Expr] = (),
+    tags: t.Sequence[str] = (),
+) -> ModelSpec:
+    """The SQL model of a node: kind, metadata, output-name case and inline audits, the same for every kind."""
+    from seeknal_sqlmesh.translators.audits import attach_inline_audits
+
+    spec = ModelSpec(name=node.id, node=node, query=query, pre_statements=list(pre_statements), kind=model_kind(node, ctx))
+    spec.grains = list(grains)
+    spec.tags = list(tags)
+    apply_node_metadata(spec, node, ctx)
+    preserve_column_case(spec)
+    attach_inline_audits(spec, node, ctx)
     return spec

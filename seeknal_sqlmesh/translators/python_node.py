@@ -137,14 +137,9 @@ def translate(node: Node, ctx: TranslationContext) -> NodeTranslation:
     spec.kind = model_kind(node, ctx)
     metadata: t.Dict[str, t.Any] = {}
     if node.kind == "feature_group":
-        spec.grains = [*node.entity.join_keys, node.event_time_col]
-        spec.tags = [f"entity:{node.entity.name}"]
-        metadata = {
-            "entity": {"name": node.entity.name, "join_keys": node.entity.join_keys, "description": node.entity.description},
-            "event_time_col": node.event_time_col,
-            "features": {k: {"description": v.description, "dtype": v.dtype} for k, v in node.features.items()},
-            "online_ttl": node.online_ttl,
-        }
+        from seeknal_sqlmesh.translators.feature_group import feature_metadata
+
+        metadata = feature_metadata(node, spec)
     apply_node_metadata(spec, node, ctx)
     upstream = ctx.project.edges.get(node.id, [])
     tables = {u: ctx.table_of(u).sql("duckdb") for u in upstream}

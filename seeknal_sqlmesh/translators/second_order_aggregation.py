@@ -27,7 +27,7 @@ sqlglot expression builders:
   documents this behaviour as verified, and DuckDB's renaming is deterministic given the column order above. We
   write the final names as explicit aliases so the SQLMesh model has unique columns.
 - Upper-case names survive SQLMesh's identifier normalization through the model dialect
-  `duckdb,normalization_strategy=case_sensitive` (see `aggregation.preserve_column_case`).
+  `duckdb,normalization_strategy=case_sensitive` (see `kinds.preserve_column_case`).
 - `sum` results are CAST to DOUBLE (Seeknal's parquet output stores the HUGEINT of an integer SUM as DOUBLE; see
   `aggregation.persisted_type`); the only change to Seeknal's SQL text besides explicit de-duplicated aliases.
 - `percentile` / `delta` pass Seeknal's validation and are ignored by its engine: we ignore them too, with a warning.
@@ -52,14 +52,12 @@ from seeknal_sqlmesh.translators.aggregation import (
     int_list,
     parse_condition,
     persisted_type,
-    preserve_column_case,
     quoted,
     safe_ratio,
     warn_if_not_input,
 )
 from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
-from seeknal_sqlmesh.translators.kinds import apply_node_metadata, model_kind
-from seeknal_sqlmesh.translators.transform import attach_inline_audits
+from seeknal_sqlmesh.translators.kinds import sql_model
 
 AGG_MAP = {"count": "count", "sum": "sum", "mean": "avg", "avg": "avg", "min": "min", "max": "max", "std": "stddev", "stddev": "stddev"}
 CALCS = "calcs"
@@ -167,11 +165,7 @@ def translate(node: SecondOrderAggregationNode, ctx: TranslationContext) -> Node
     query = build_query(node, ctx.table_of(source_id), ctx)
     if query is None:
         return out
-    spec = ModelSpec(name=node.id, node=node, query=query, kind=model_kind(node, ctx))
-    spec.grains = [node.id_col]
-    apply_node_metadata(spec, node, ctx)
-    preserve_column_case(spec)
-    attach_inline_audits(spec, node, ctx)
+    spec = sql_model(node, ctx, query, grains=[node.id_col])
     out.models.append(spec)
     out.metadata = {"data_source": source_id}
     return out

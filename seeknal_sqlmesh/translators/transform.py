@@ -8,9 +8,8 @@ from sqlglot import exp
 
 from seeknal_sqlmesh.project.models import Node, TransformNode
 from seeknal_sqlmesh.project.templating import TemplateError, resolve
-from seeknal_sqlmesh.translators.audits import AuditSpec, inline_audits
-from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
-from seeknal_sqlmesh.translators.kinds import apply_node_metadata, model_kind
+from seeknal_sqlmesh.translators.base import NodeTranslation, TranslationContext
+from seeknal_sqlmesh.translators.kinds import sql_model
 from seeknal_sqlmesh.translators.sql import (
     SQLTranslationError,
     fold_statements,
@@ -45,23 +44,11 @@ def translate_sql(
     return query, pre
 
 
-def attach_inline_audits(spec: ModelSpec, node: Node, ctx: TranslationContext) -> None:
-    prefix = f"{node.kind}__{node.name}"
-    for audit in inline_audits(node, ctx, prefix):
-        if isinstance(audit, AuditSpec):
-            spec.custom_audits.append(audit)
-        else:
-            spec.audits.append(audit)
-
-
 def translate(node: TransformNode, ctx: TranslationContext) -> NodeTranslation:
     out = NodeTranslation()
     result = translate_sql(node, node.transform, ctx, "transform")
     if result is None:
         return out
     query, pre = result
-    spec = ModelSpec(name=node.id, node=node, query=query, pre_statements=pre, kind=model_kind(node, ctx))
-    apply_node_metadata(spec, node, ctx)
-    attach_inline_audits(spec, node, ctx)
-    out.models.append(spec)
+    out.models.append(sql_model(node, ctx, query, pre_statements=pre))
     return out
