@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing as t
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 KINDS = (
     "source",
@@ -418,6 +418,13 @@ class Project(Lenient):
     order: t.List[str] = Field(default_factory=list)  # topological
     profile: Profile = Field(default_factory=Profile)
     common: t.Dict[str, t.Any] = Field(default_factory=dict)
+    _children: t.Optional[t.Dict[str, t.List[str]]] = PrivateAttr(default=None)
 
     def downstream(self, node_id: str) -> t.List[str]:
-        return sorted(n for n, ups in self.edges.items() if node_id in ups)
+        if self._children is None:  # built once: asked for every rule on big projects
+            children: t.Dict[str, t.List[str]] = {}
+            for child, ups in self.edges.items():
+                for up in ups:
+                    children.setdefault(up, []).append(child)
+            self._children = {k: sorted(v) for k, v in children.items()}
+        return self._children.get(node_id, [])

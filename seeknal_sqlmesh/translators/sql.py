@@ -124,7 +124,7 @@ def rewrite_upstreams(
             replacement.set("alias", alias.copy())
         return replacement
 
-    rewritten = statement.transform(transform, copy=True)
+    rewritten = statement.transform(transform, copy=False)  # callers pass freshly parsed statements
     if errors:
         raise SQLTranslationError("; ".join(dict.fromkeys(errors)))
     return rewritten, list(dict.fromkeys(used))
@@ -146,7 +146,7 @@ def fold_statements(statements: t.List[exp.Expr]) -> t.Tuple[exp.Query, t.List[e
     if not queries:
         raise SQLTranslationError("no SELECT statement: the last SELECT of a transform is its output")
     last = queries[-1]
-    query = statements[last].copy()
+    query = statements[last]
     ctes: t.List[exp.CTE] = []
     pre: t.List[exp.Expr] = []
     for i, statement in enumerate(statements):
@@ -156,7 +156,7 @@ def fold_statements(statements: t.List[exp.Expr]) -> t.Tuple[exp.Query, t.List[e
             raise SQLTranslationError("statements after the last SELECT would not change the node's output")
         if isinstance(statement, exp.Create) and statement.kind in _TEMP_OBJECTS and isinstance(statement.expression, exp.Query):
             name = statement.this.this if isinstance(statement.this, exp.Schema) else statement.this
-            ctes.append(exp.CTE(this=statement.expression.copy(), alias=exp.TableAlias(this=exp.to_identifier(name.name))))
+            ctes.append(exp.CTE(this=statement.expression, alias=exp.TableAlias(this=exp.to_identifier(name.name))))
         elif isinstance(statement, exp.Query):
             continue  # an earlier bare SELECT has no effect on the output
         elif isinstance(statement, (exp.Set, exp.Pragma, exp.Command, exp.Use)) or type(statement).__name__ in ("Install", "Load"):
