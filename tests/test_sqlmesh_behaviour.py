@@ -178,7 +178,7 @@ def audit_results(monkeypatch) -> t.List[t.Any]:
 def base(tmp_path_factory) -> SimpleNamespace:
     root = tmp_path_factory.mktemp("base")
     proj = Path(shutil.copytree(MINI, root / "proj"))
-    (proj / "target" / "exports" / "customer_orders.csv").unlink()  # the file exposure must write it again
+    (proj / "target" / "exports" / "customer_orders.csv").unlink(missing_ok=True)  # the file exposure must write it again
     out = root / "out"
     translate_project(proj, out)
     with sqlmesh_context(out) as ctx:
