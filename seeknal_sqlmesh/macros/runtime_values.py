@@ -10,14 +10,23 @@ from sqlglot import exp
 from sqlmesh import macro
 
 
-def _run_date(evaluator) -> date:
-    """Seeknal's run date: the last day of the interval SQLMesh processes (see project/templating.py)."""
-    value = evaluator.locals.get("end_date") or evaluator.locals.get("execution_date")
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.today()
+def _as_date(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def run_date(evaluator, bound: str = "end") -> date:
+    """Seeknal's run date: the last day of the interval SQLMesh processes (see project/templating.py).
+
+    Incremental models get the interval from SQLMesh (`start_date`/`end_date`); FULL models get only the execution
+    time, so their run date is the day before it: the last complete day of the default daily schedule.
+    """
+    bounded = evaluator.locals.get(f"{bound}_date")
+    if isinstance(bounded, date):
+        return _as_date(bounded)
+    executed = evaluator.locals.get("execution_date")
+    if isinstance(executed, date):
+        return _as_date(executed) - timedelta(days=1)
+    return date.today() - timedelta(days=1)
 
 
 def shift(day: date, unit: str, offset: int) -> date:
@@ -32,9 +41,9 @@ def shift(day: date, unit: str, offset: int) -> date:
 
 
 @macro()
-def seeknal_date(evaluator, unit: exp.Expr, offset: exp.Expr) -> exp.Literal:
+def seeknal_date(evaluator, unit: exp.Expr, offset: exp.Expr, bound: exp.Expr = exp.Literal.string("end")) -> exp.Literal:
     """'YYYY-MM-DD' of the run date shifted by `offset` days, or the first day of a shifted month/year."""
-    return exp.Literal.string(shift(_run_date(evaluator), unit.name, int(offset.name)).isoformat())
+    return exp.Literal.string(shift(run_date(evaluator, bound.name), unit.name, int(offset.sql())).isoformat())
 
 
 @macro()

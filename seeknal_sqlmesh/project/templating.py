@@ -14,7 +14,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 TEMPLATE = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
-_FUNC = re.compile(r"^(today|month_start|year_start)\s*\(\s*(-?\d+)?\s*\)$")
+_FUNC = re.compile(r"^(today|month_start|year_start)\s*(?:\(\s*(-?\d+)?\s*\))?$")
 _ENV = re.compile(r"^env\s*(?:\(\s*(.+?)\s*\)|:\s*(.+))$")
 SENTINEL = re.compile(r"__seeknal_rt_(\d+)__")
 
@@ -27,7 +27,7 @@ class TemplateError(ValueError):
 class RuntimeValue:
     """A value only known when SQLMesh runs the model, expressed as a SQLMesh macro call."""
 
-    macro: str  # e.g. "@end_ds" or "@seeknal_date('month', -1)"
+    macro: str  # e.g. "@seeknal_date('day', 0)" or "@seeknal_date('month', -1)"
 
 
 @dataclass
@@ -46,14 +46,15 @@ class TemplateScope:
 
 
 # Seeknal names that mean "the run's date" and their SQLMesh counterparts. Seeknal's run date is the logical day
-# being processed (`seeknal run --date D`); in SQLMesh that is the last day of the processed interval, `@end_ds`
-# (a daily run executed on D+1 processes D).
+# being processed (`seeknal run --date D`); in SQLMesh that is the last day of the processed interval (a daily
+# run executed on D+1 processes D). `@seeknal_date` computes it for every model kind (SQLMesh's own `@end_ds` is
+# undefined for FULL models).
 _RUN_DATES = {
-    "today": "@end_ds",
-    "date": "@end_ds",
-    "run_date": "@end_ds",
-    "start_date": "@start_ds",
-    "end_date": "@end_ds",
+    "today": "@seeknal_date('day', 0)",
+    "date": "@seeknal_date('day', 0)",
+    "run_date": "@seeknal_date('day', 0)",
+    "end_date": "@seeknal_date('day', 0)",
+    "start_date": "@seeknal_date('day', 0, 'start')",
     "yesterday": "@seeknal_date('day', -1)",
     "run_id": "@seeknal_run_id()",
 }
@@ -66,8 +67,6 @@ def _runtime_macro(expr: str) -> t.Optional[str]:
     if m:
         unit = {"today": "day", "month_start": "month", "year_start": "year"}[m.group(1)]
         offset = int(m.group(2) or 0)
-        if unit == "day" and offset == 0:
-            return "@end_ds"
         return f"@seeknal_date('{unit}', {offset})"
     m = _ENV.match(expr)
     if m:

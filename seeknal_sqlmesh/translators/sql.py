@@ -3,7 +3,7 @@
 - `parse_statements`: parse Seeknal SQL (DuckDB dialect unless the node says otherwise);
 - `rewrite_upstreams`: the four Seeknal spellings of an upstream node -> SQLMesh model names;
 - `fold_statements`: a multi-statement transform -> one query (temp views/tables become CTEs) + pre-statements;
-- `replace_runtime_tokens`: templating sentinels -> SQLMesh macros (`@end_ds`, `@seeknal_date(...)`).
+- `replace_runtime_tokens`: templating sentinels -> SQLMesh macros (`@seeknal_date(...)`, `@seeknal_env(...)`).
 """
 
 from __future__ import annotations
