@@ -473,3 +473,27 @@ def test_file_exposure_lands_in_the_seeknal_project(base):
     export = base.proj / "target" / "exports" / "customer_orders.csv"
     assert export.is_file()
     assert export.read_text().splitlines() == ["customer_id,region,total,n", "C1,EU,30.5,2", "C3,EU,0.0,1"]
+
+
+# file exposures in a dev environment (a plain `plan dev`, without --include-unmodified) ---------------------------
+
+
+def test_dev_plan_exports_only_what_it_changed(work):
+    prod_export = work.proj / "target" / "exports" / "customer_orders.csv"
+    dev_export = prod_export.with_name("customer_orders__dev.csv")
+    # a change that does not reach the exported model: dev has no view of it, so nothing is exported for dev
+    edit(work.proj / "seeknal/pipelines/py_nodes.py", "amount > 5", "amount > 15")
+    translate_project(work.proj, work.out)
+    with sqlmesh_context(work.out) as ctx:
+        plan = ctx.plan("dev", no_prompts=True, auto_apply=True)
+        assert names(plan.directly_modified) == {"transform.big_orders"}
+    assert not dev_export.exists()
+
+    # a change upstream of the exported model: dev exports its own version next to prod's file
+    prod_before = prod_export.read_text() if prod_export.exists() else None
+    edit(work.proj / "seeknal/transforms/orders_clean.yml", "WHERE {{rules.completed}}", "WHERE {{rules.completed}} OR status = 'cancelled'")
+    translate_project(work.proj, work.out)
+    with sqlmesh_context(work.out) as ctx:
+        ctx.plan("dev", no_prompts=True, auto_apply=True)
+    assert dev_export.read_text().splitlines() == ["customer_id,region,total,n", "C1,EU,30.5,2", "C2,US,5.0,1", "C3,EU,0.0,1"]
+    assert (prod_export.read_text() if prod_export.exists() else None) == prod_before  # prod's file untouched
