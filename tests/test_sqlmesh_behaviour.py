@@ -32,7 +32,7 @@ from sqlmesh.core.config.loader import load_config_from_yaml
 from sqlmesh.core.snapshot import SnapshotChangeCategory as Cat
 from sqlmesh.core.snapshot.evaluator import SnapshotEvaluator
 from sqlmesh.utils.date import to_timestamp
-from sqlmesh.utils.errors import ConfigError, NodeAuditsErrors, PlanError
+from sqlmesh.utils.errors import NodeAuditsErrors, PlanError
 
 from seeknal_sqlmesh.translators import translate_project
 

@@ -67,7 +67,7 @@ import sqlglot
 from sqlglot import exp
 
 from seeknal_sqlmesh.project.models import AggregationNode, Node
-from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
+from seeknal_sqlmesh.translators.base import NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.kinds import sql_model
 
 # Seeknal's agg name -> SQL aggregate (first-order `basic`).
@@ -150,7 +150,7 @@ def int_list(
             return None
         days.append(number)
     if not days or (length is not None and len(days) != length):
-        want = f"[lower, upper]" if length == 2 else "a non-empty list of days"
+        want = "[lower, upper]" if length == 2 else "a non-empty list of days"
         ctx.error(node, field_name, f"expected {want}, got {value!r}")
         return None
     return days

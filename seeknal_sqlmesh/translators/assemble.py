@@ -7,7 +7,7 @@ import typing as t
 
 from seeknal_sqlmesh.project.models import Project
 from seeknal_sqlmesh.translators.base import AuditSpec, ModelSpec, NodeTranslation, TranslationContext
-from seeknal_sqlmesh.translators.gateways import gateways_from_profile
+from seeknal_sqlmesh.translators.gateways import apply_starrocks_properties, gateways_from_profile
 from seeknal_sqlmesh.translators.output import GENERATED_HEADER, dump_json, dump_yaml, render_audits, render_sql_model
 
 DEFAULT_GATEWAY = "duckdb"
@@ -145,6 +145,7 @@ def assemble(
                 spec.audits.append(audit)
 
     assign_gateways(project, ctx, pieces)
+    apply_starrocks_properties(project, ctx, pieces)
 
     files: t.Dict[str, str] = {"config.py": CONFIG_PY, "macros/seeknal.py": MACROS_PY}
     model_files: t.Dict[str, ModelSpec] = {}

@@ -36,6 +36,8 @@ def kind_expression(kind: t.Dict[str, t.Any]) -> exp.Expr:
     from sqlmesh.core import dialect as d
 
     def value(v: t.Any) -> exp.Expr:
+        if isinstance(v, exp.Expr):
+            return v
         if isinstance(v, (list, tuple)):
             return exp.Tuple(expressions=[exp.column(x) for x in v])
         if isinstance(v, str):

@@ -56,7 +56,7 @@ from seeknal_sqlmesh.translators.aggregation import (
     safe_ratio,
     warn_if_not_input,
 )
-from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
+from seeknal_sqlmesh.translators.base import NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.kinds import sql_model
 
 AGG_MAP = {"count": "count", "sum": "sum", "mean": "avg", "avg": "avg", "min": "min", "max": "max", "std": "stddev", "stddev": "stddev"}
