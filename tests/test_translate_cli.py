@@ -127,3 +127,12 @@ def test_unknown_kind_and_missing_field_collected(tmp_path):
     assert ("widget.x", "kind") in fields
     assert {("aggregation.agg", "feature_date_col"), ("aggregation.agg", "application_date_col"), ("aggregation.agg", "features")} <= fields
     assert not (tmp_path / "out").exists()
+
+
+def test_parallel_rendering_writes_the_same_files(mini, tmp_path, monkeypatch):
+    from seeknal_sqlmesh.translators import output
+
+    translate_project(mini, tmp_path / "serial")
+    monkeypatch.setattr(output, "PARALLEL_RENDER_MIN_MODELS", 1)  # force forked workers even for a tiny project
+    translate_project(mini, tmp_path / "parallel")
+    assert tree_digest(tmp_path / "parallel") == tree_digest(tmp_path / "serial")

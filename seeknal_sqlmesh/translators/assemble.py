@@ -8,7 +8,7 @@ import typing as t
 from seeknal_sqlmesh.project.models import Project
 from seeknal_sqlmesh.translators.base import AuditSpec, ModelSpec, NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.gateways import apply_starrocks_properties, gateways_from_profile
-from seeknal_sqlmesh.translators.output import GENERATED_HEADER, dump_json, dump_yaml, render_audits, render_sql_model
+from seeknal_sqlmesh.translators.output import GENERATED_HEADER, dump_json, dump_yaml, render_all
 
 DEFAULT_GATEWAY = "duckdb"
 GATEWAY_MODELS_KEY = "seeknal_gateway_models"
@@ -149,19 +149,22 @@ def assemble(
 
     files: t.Dict[str, str] = {"config.py": CONFIG_PY, "macros/seeknal.py": MACROS_PY}
     model_files: t.Dict[str, ModelSpec] = {}
+    sql_specs = []
     for name, spec in sorted(specs.items()):
         base = f"models/{spec.schema_name}/{spec.table_name}"
         model_files[f"{base}.py" if spec.python_source is not None else f"{base}.sql"] = spec
         if spec.python_source is not None:
             files[f"{base}.py"] = spec.python_source
+        else:
+            sql_specs.append(spec)
+    for spec, rendered in zip(sql_specs, render_all(sql_specs)):
+        if isinstance(rendered, Exception):  # SQLMesh rejected the model: report it on the node, keep collecting
+            ctx.error(spec.node, "", f"SQLMesh rejects the translated model {spec.name}: {rendered}")
             continue
-        try:
-            files[f"{base}.sql"] = render_sql_model(spec, [a.name for a in spec.custom_audits])
-        except Exception as e:  # SQLMesh rejected the model: report it on the node, keep collecting
-            ctx.error(spec.node, "", f"SQLMesh rejects the translated model {name}: {e}")
-            continue
-        if spec.custom_audits:
-            files[f"audits/{spec.schema_name}__{spec.table_name}.sql"] = render_audits(spec.custom_audits, spec.dialect)
+        model_sql, audits_sql = rendered
+        files[f"models/{spec.schema_name}/{spec.table_name}.sql"] = model_sql
+        if audits_sql:
+            files[f"audits/{spec.schema_name}__{spec.table_name}.sql"] = audits_sql
 
     externals = [e for node_id in project.order for e in pieces[node_id].externals]
     if externals:

@@ -103,6 +103,42 @@ def render_audits(audits: t.Sequence[AuditSpec], dialect: str) -> str:
     return f"-- {GENERATED_HEADER}\n" + ";\n\n".join(blocks) + ";\n"
 
 
+RenderedModel = t.Union[t.Tuple[str, t.Optional[str]], Exception]
+PARALLEL_RENDER_MIN_MODELS = 400  # below this, starting worker processes costs more than it saves
+_RENDER_QUEUE: t.List[ModelSpec] = []  # read by forked workers (inherited memory: nothing is pickled on the way in)
+
+
+def render_one(spec: ModelSpec) -> RenderedModel:
+    """(model file, audits file or None) for one SQL model, or the exception SQLMesh raised for it."""
+    try:
+        model_sql = render_sql_model(spec, [a.name for a in spec.custom_audits])
+        audits_sql = render_audits(spec.custom_audits, spec.dialect) if spec.custom_audits else None
+        return model_sql, audits_sql
+    except Exception as e:  # reported on the node by the caller
+        return e
+
+
+def _render_index(index: int) -> RenderedModel:
+    return render_one(_RENDER_QUEUE[index])
+
+
+def render_all(specs: t.Sequence[ModelSpec]) -> t.List[RenderedModel]:
+    """Render every SQL model; big projects use one forked process per core (rendering is CPU-bound Python)."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(os.cpu_count() or 1, 8)
+    if len(specs) < PARALLEL_RENDER_MIN_MODELS or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [render_one(s) for s in specs]
+    _RENDER_QUEUE[:] = specs
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_render_index, range(len(specs)), chunksize=64))
+    finally:
+        _RENDER_QUEUE.clear()
+
+
 def dump_yaml(data: t.Any, comment: str = GENERATED_HEADER) -> str:
     return f"# {comment}\n" + yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
