@@ -33,7 +33,8 @@ def cli() -> None:
               help="YAML merged over the generated SQLMesh settings (gateways, model_defaults, ...).")
 @click.option("--profile", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="profiles.yml to use.")
 @click.option("--env", default=None, help="Use profiles-<env>.yml, like `seeknal run --env`.")
-@click.option("--start", default="2024-01-01", show_default=True, help="First date SQLMesh backfills incremental models from.")
+@click.option("--start", default="2000-01-01", show_default=True,
+              help="First date SQLMesh backfills incremental models from (early by default so no history is skipped).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def translate(project, output, check, params_json, settings_file, profile, env, start, quiet) -> None:
     """Translate the Seeknal PROJECT into a SQLMesh project."""
@@ -72,6 +73,16 @@ def translate(project, output, check, params_json, settings_file, profile, env, 
     if not quiet:
         click.echo(f"Translated {len(result.project.nodes)} Seeknal nodes into {result.model_count} SQLMesh models in {output}")
         click.echo(f"Next: sqlmesh -p {output} plan")
+
+
+from seeknal_sqlmesh.semantic.cli import query as _query_command  # noqa: E402  (the semantic layer's `seeknal query`)
+cli.add_command(_query_command)
+
+
+from seeknal_sqlmesh.starrocks import cli as _starrocks_cli  # noqa: E402  (StarRocks plugin commands)
+cli.add_command(_starrocks_cli.starrocks)  # seeknal starrocks setup-catalog
+cli.add_command(_starrocks_cli.deploy_metrics)  # seeknal deploy-metrics
+cli.add_command(_starrocks_cli.repl)  # seeknal repl
 
 
 def main() -> None:

@@ -321,7 +321,7 @@ def test_changed_filter_is_breaking_and_dev_leaves_prod_untouched(work):
 def _translate_copy(fixture: Path, tmp_path: Path) -> SimpleNamespace:
     proj = Path(shutil.copytree(fixture, tmp_path / "proj"))
     out = tmp_path / "out"
-    translate_project(proj, out)
+    translate_project(proj, out, start="2024-01-01")  # the fixtures' data starts there; intervals are asserted below
     return SimpleNamespace(proj=proj, out=out)
 
 

@@ -55,7 +55,7 @@ def translate_project(
     settings_overrides: t.Optional[t.Dict[str, t.Any]] = None,
     profile: t.Optional[Path] = None,
     env: t.Optional[str] = None,
-    start: str = "2024-01-01",
+    start: str = "2000-01-01",
     progress: t.Optional[t.Callable[[int, int, str], None]] = None,
 ) -> TranslationResult:
     """Translate `project_dir` into a SQLMesh project at `output_dir`.
