@@ -75,6 +75,12 @@ def translate(project, output, check, params_json, settings_file, profile, env, 
         click.echo(f"Next: sqlmesh -p {output} plan")
 
 
+from seeknal_sqlmesh.starrocks import cli as _starrocks_cli  # noqa: E402  (StarRocks plugin commands)
+cli.add_command(_starrocks_cli.starrocks)  # seeknal starrocks setup-catalog
+cli.add_command(_starrocks_cli.deploy_metrics)  # seeknal deploy-metrics
+cli.add_command(_starrocks_cli.repl)  # seeknal repl
+
+
 def main() -> None:
     cli()
 

@@ -16,8 +16,13 @@ from pathlib import Path
 from sqlmesh.core.config import Config
 from sqlmesh.core.config.loader import load_config_from_yaml
 
+from seeknal_sqlmesh.starrocks import register as register_starrocks
+
+register_starrocks()  # before any settings.yaml is parsed: `type: starrocks` gateways get seeknal's adapter
+
 SETTINGS_FILE = "settings.yaml"
 GATEWAY_MODELS_KEY = "seeknal_gateway_models"  # written by translators/assemble.py
+STARROCKS_STATE = {"type": "duckdb", "database": "state.duckdb"}
 logger = logging.getLogger("seeknal_sqlmesh")
 # The translated project's folder, kept for run-time code that resolves project-relative paths (file exports,
 # SQLite sources). A module global, not an environment variable: SQLMesh restores os.environ after loading config.
@@ -76,6 +81,8 @@ def load_project_config(root: Path, argv: t.Optional[t.Sequence[str]] = None) ->
         counts = ", ".join(f"{len([f for f in files if f.startswith('models/')])} on '{g}'" for g, files in skipped.items())
         logger.warning("seeknal: models of gateways not requested are not loaded (%s); use --gateway NAME or %s=all", counts, GATEWAYS_ENV)
     for gateway in (settings.get("gateways") or {}).values():
+        if (gateway.get("connection") or {}).get("type") == "starrocks" and not gateway.get("state_connection"):
+            gateway["state_connection"] = dict(STARROCKS_STATE)  # StarRocks cannot hold SQLMesh state (no DDL transactions)
         for key in ("connection", "state_connection", "test_connection"):
             _anchor_paths(gateway.get(key), root)
     return Config.parse_obj(settings)
