@@ -75,10 +75,15 @@ def translate(project, output, check, params_json, settings_file, profile, env, 
         click.echo(f"Next: sqlmesh -p {output} plan")
 
 
+cli.add_command(__import__("seeknal_sqlmesh.semantic.cli", fromlist=["query"]).query)  # `seeknal query` (semantic layer)
+
+
 from seeknal_sqlmesh.starrocks import cli as _starrocks_cli  # noqa: E402  (StarRocks plugin commands)
 cli.add_command(_starrocks_cli.starrocks)  # seeknal starrocks setup-catalog
 cli.add_command(_starrocks_cli.deploy_metrics)  # seeknal deploy-metrics
 cli.add_command(_starrocks_cli.repl)  # seeknal repl
+
+cli.add_command(__import__("seeknal_sqlmesh.features.cli", fromlist=["features"]).features)  # seeknal features list|show|historical|online
 
 
 def main() -> None:

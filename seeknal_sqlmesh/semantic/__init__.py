@@ -1,0 +1,15 @@
+"""A MetricFlow-style semantic layer for Seeknal projects on SQLMesh, behind `seeknal query`.
+
+Layers, each usable alone:
+  specs    (both YAML flavours -> internal model `ir`)
+  resolve  (validation, entity join graph, metric graph, name lookup with suggestions)
+  query    (a request resolved against the manifest)
+  plan     (dialect-independent query plan: aggregates before joins, cumulative, offsets, time spine)
+  render   (plan -> sqlglot AST -> SQL in any dialect)
+  connection / layer (where it runs; `SemanticLayer`)
+"""
+
+from seeknal_sqlmesh.semantic.errors import QueryError, SemanticDefinitionError
+from seeknal_sqlmesh.semantic.layer import Explanation, SemanticLayer
+
+__all__ = ["SemanticLayer", "Explanation", "QueryError", "SemanticDefinitionError"]
