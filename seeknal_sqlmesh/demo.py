@@ -25,8 +25,9 @@ PREVIEW_MODELS = ("feature_group", "second_order_aggregation", "aggregation")
 
 
 def sqlmesh_executable() -> str:
-    found = shutil.which("sqlmesh") or str(Path(sys.executable).with_name("sqlmesh"))
-    return found
+    """The stock `sqlmesh` CLI of this interpreter's environment, else the one on PATH."""
+    sibling = Path(sys.executable).with_name("sqlmesh")
+    return str(sibling) if sibling.exists() else (shutil.which("sqlmesh") or "sqlmesh")
 
 
 def main(project: str = "sample_project", output: str = "build/sample", settings: str = "config.yaml") -> int:

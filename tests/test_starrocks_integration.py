@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import typing as t
 import uuid
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import pymysql
 import pytest
+
+from seeknal_sqlmesh.demo import sqlmesh_executable
 
 ROOT = Path(__file__).resolve().parents[1]
 LIVE = bool(os.environ.get("STARROCKS_HOST"))
@@ -199,7 +200,7 @@ def test_sample_project_plans_on_starrocks(starrocks, sql, tmp_path, monkeypatch
     sql("CREATE TABLE IF NOT EXISTS finance.monthly_targets (month DATE, country VARCHAR(2), revenue_target DECIMAL(18, 2)) DUPLICATE KEY (month)")
     sql("INSERT INTO finance.monthly_targets VALUES ('2024-01-01', 'US', 1000.00), ('2024-02-01', 'DE', 500.00)")
     env = sqlmesh_env(starrocks)
-    done = subprocess.run([str(Path(sys.executable).with_name("sqlmesh")), "-p", str(out), "--gateway", "reporting", "plan", "--auto-apply"],
+    done = subprocess.run([sqlmesh_executable(), "-p", str(out), "--gateway", "reporting", "plan", "--auto-apply"],
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "Virtual layer updated" in done.stdout
