@@ -74,6 +74,8 @@ def test_compile_and_explain(warehouse):
     (["--metrics", "revenue", "--dimensions", "stauts"], "did you mean: status"),
     (["--metrics", "revenue", "--filter", "status = 'x'; DELETE FROM transform.orders_enriched"], "single expression"),
     (["--metrics", "revenue", "--env", "dev"], "need a translated SQLMesh project"),
+    (["--metrics", "revenue", "--connection", "postgres://u@h/db"], "--compile --dialect postgres"),
+    (["--metrics", "revenue", "--connection", "/nonexistent/w.duckdb"], "does not exist"),
     ([], "ask for --metrics"),
 ])
 def test_errors_for_people(warehouse, args, message):

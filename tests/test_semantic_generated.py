@@ -48,6 +48,9 @@ MODELS = textwrap.dedent("""
       - {name: amount_mtd_first, type: cumulative, type_params: {measure: amount, cumulative_type_params: {grain_to_date: month}}}
       - {name: amount_mtd_avg, type: cumulative, type_params: {measure: amount, cumulative_type_params: {grain_to_date: month, period_agg: average}}}
       - {name: buyers_14d, type: cumulative, type_params: {measure: buyers, cumulative_type_params: {window: 2 weeks, period_agg: last}}}
+      - {name: x_amount, type: simple, type_params: {measure: amount}, filter: "{{ Dimension('order__kind') }} = 'x'"}
+      - {name: y_orders, type: simple, type_params: {measure: order_count}, filter: "{{ Dimension('order__kind') }} = 'y'"}
+      - {name: a_buyers, type: simple, type_params: {measure: buyers}, filter: "{{ Dimension('customer__segment') }} = 'a'"}
     """)
 
 START = dt.date(2024, 1, 1)
@@ -130,6 +133,30 @@ def test_no_fan_out_across_multi_hop_joins(layer, data):
     orders, customers, regions = data
     expect = (sum(o[4] for o in orders) if orders else None, len(customers), sum(r[2] for r in regions))
     assert_rows_equal(totals, [expect])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=dataset(), with_plain=st.booleans())
+def test_metric_filters_condition_their_own_column_only(layer, data, with_plain):
+    orders, customers, _ = data
+    con = duckdb.connect()
+    load(con, *data)
+    metrics = ["x_amount", "y_orders", "a_buyers"] + (["order_count"] if with_plain else [])
+    got = layer.with_connection(con).query(metrics=metrics, group_by=["order__kind"])
+    segment = {c[0]: c[2] for c in customers}
+    expected = []
+    for kind in sorted({o[3] for o in orders}):
+        rows = [o for o in orders if o[3] == kind]
+        x = [o[4] for o in rows if o[3] == "x"]
+        y = [o for o in rows if o[3] == "y"]
+        a = [o for o in rows if segment.get(o[1]) == "a"]
+        values = (sum(x) if x else None, len(y) if y else None, len({o[1] for o in a}) if a else None)
+        if with_plain:
+            values += (len(rows),)
+        elif values == (None, None, None):
+            continue  # no metric has a row for this kind: no output row (as separate filtered aggregates)
+        expected.append((kind, *values))
+    assert_rows_equal(got, expected)
 
 
 def cumulative_brute(orders, end_day, window=None, to_date=None):

@@ -35,6 +35,10 @@ class DuckDBConnection(Connection):
 
         if target is None or isinstance(target, (str, Path)):
             path = str(target) if target is not None else ":memory:"
+            scheme = path.split("://", 1)[0].lower() if "://" in path else ""
+            if scheme and scheme != "duckdb":
+                raise QueryError(f"cannot run queries on '{scheme}://' connections; run on DuckDB (a file or duckdb:///path) "
+                                 f"or in a translated SQLMesh project, or print the SQL with --compile --dialect {scheme.split('+')[0]}")
             if path.startswith("duckdb://"):
                 path = path[len("duckdb://"):].lstrip("/") if not path.startswith("duckdb:///") else path[len("duckdb:///"):]
                 path = path or ":memory:"

@@ -66,13 +66,38 @@ class Source:
 
 
 @dataclass(eq=False)
+class MeasureColumn:
+    """A measure aggregated over the rows that also satisfy `conditions` (the metric's own filters)."""
+
+    measure: ir.Measure
+    conditions: t.Tuple[Filter, ...]
+    name: str
+
+
+@dataclass(eq=False)
 class Aggregate(Node):
+    """Measures of one model in one scan; metrics with their own filters become conditional aggregates."""
+
     source: Source
-    measures: t.List[ir.Measure] = field(default_factory=list)
+    columns: t.List[MeasureColumn] = field(default_factory=list)
     label: str = "agg"
 
-    def column(self, measure: ir.Measure) -> str:
-        return measure.name
+    @property
+    def measures(self) -> t.List[ir.Measure]:
+        return list(dict.fromkeys(c.measure for c in self.columns))
+
+    def add(self, measure: ir.Measure, conditions: t.Tuple[Filter, ...]) -> str:
+        key = tuple(sorted({f.key for f in conditions}))
+        for c in self.columns:
+            if c.measure is measure and tuple(sorted({f.key for f in c.conditions})) == key:
+                return c.name
+        taken = {c.name for c in self.columns}
+        name, i = measure.name, 1
+        while name in taken:
+            i += 1
+            name = f"{measure.name}_{i}"
+        self.columns.append(MeasureColumn(measure, conditions, name))
+        return name
 
 
 @dataclass(eq=False)
@@ -234,22 +259,23 @@ class Planner:
     # ---------------------------------------------------------------- metrics
     def measure_value(self, measure: ir.Measure, filters: t.Tuple[Filter, ...], under_time_op: bool,
                       fill: t.Optional[float] = None, spine: bool = False) -> exp.Expression:
-        src = self._source(measure, filters, under_time_op)
+        # the query's filters are shared by every measure of a scan; a metric's own filters only condition its column
+        src = self._source(measure, tuple(f for f in filters if f.bindings is not None), under_time_op)
+        conditions = tuple(f for f in filters if f.bindings is None)
         key = (measure.model, src.time_dim.name if src.time_dim else None, tuple(sorted(f.key for f in src.filters)),
                src.time_range, src.end_only)
         agg = self.aggregates.get(key)
         if agg is None:
             agg = self.aggregates[key] = Aggregate(src)
-        if measure not in agg.measures:
-            agg.measures.append(measure)
+        column = agg.add(measure, conditions)
         if spine:
             driving = self.driving_key([measure])
             if driving is not None:
                 self._check_spine_grain(driving, f"join_to_timespine of '{measure.name}'")
-                node = SpineJoin(agg, agg.column(measure), driving, self.q.time_range)
+                node = SpineJoin(agg, column, driving, self.q.time_range)
                 self.time_sensitive = self.time_sensitive or driving
-                return self._ref(node, agg.column(measure), fill)
-        return self._ref(agg, agg.column(measure), fill)
+                return self._ref(node, column, fill)
+        return self._ref(agg, column, fill)
 
     def metric_expr(self, metric: ir.Metric, filters: t.Tuple[Filter, ...], under_time_op: bool) -> exp.Expression:
         filters = filters + self._definition_filters(metric.filters)

@@ -19,6 +19,7 @@ from seeknal_sqlmesh.semantic.errors import QueryError
 from seeknal_sqlmesh.semantic.plan import (Aggregate, Compute, Cumulative, Filter, Node, QueryPlan, Shift, Source,
                                            SpineJoin)
 from seeknal_sqlmesh.semantic.query import GroupBy, TimeRange
+from seeknal_sqlmesh.semantic.sql import to_sql
 from seeknal_sqlmesh.semantic.resolve import LEFT, RIGHT, Element, JoinPath, ResolvedManifest, parse_expr, qualify, split_grain
 
 RelationFn = t.Callable[[ir.Relation], exp.Table]
@@ -361,17 +362,39 @@ class Renderer:
                          refs=None) -> exp.Select:
         scan = Scan(self, node.source)
         keys = [scan.key_expr(g) for g in self.keys]
-        values = {m.name: aggregate(m.agg, scan.measure_input(m), m.percentile) for m in node.measures}
+        values, conds = {}, {}
+        for c in node.columns:
+            cond = and_all([scan.bind(f) for f in c.conditions])
+            values[c.name] = self.conditional_aggregate(scan, c.measure, cond)
+            conds[c.name] = cond
         select = [alias(k, ident(g.name)) for k, g in zip(keys, self.keys)]
         if outputs is None:
-            select += [alias(v, ident(node.column(self.res.measures[n]))) for n, v in values.items()]
+            select += [alias(v, ident(n)) for n, v in values.items()]
         else:
             for name, e in outputs:
                 select.append(alias(self.substitute(e, refs, lambda ref: values[ref.column].copy()), ident(name)))
-        sel = scan.apply(exp.select(*select), scan.conditions())
+        where = scan.conditions()
+        if all(c is not None for c in conds.values()):  # skip rows no column counts
+            distinct = list({to_sql(c): c for c in conds.values()}.values())
+            where.append(exp.or_(*[exp.paren(c.copy(), copy=False) for c in distinct], copy=False) if len(distinct) > 1 else distinct[0].copy())
+        sel = scan.apply(exp.select(*select), where)
         if keys:
             sel = sel.group_by(*[k.copy() for k in keys], copy=False)
         return sel
+
+    @staticmethod
+    def conditional_aggregate(scan: "Scan", m: ir.Measure, cond: t.Optional[exp.Expression]) -> exp.Expression:
+        """AGG(CASE WHEN cond THEN x END); counts are NULL (not 0) for groups without a matching row, like a separate
+        filtered aggregate combined with the others."""
+        value = scan.measure_input(m)
+        if cond is None:
+            return aggregate(m.agg, value, m.percentile)
+        agg = aggregate(m.agg, exp.Case(ifs=[exp.If(this=cond.copy(), true=value)]), m.percentile)
+        if m.agg not in ("count", "count_distinct", "sum_boolean"):
+            return agg
+        matched = exp.GT(this=exp.Count(this=exp.Case(ifs=[exp.If(this=cond.copy(), true=exp.Literal.number(1))])),
+                         expression=exp.Literal.number(0))
+        return exp.Case(ifs=[exp.If(this=matched, true=agg)])
 
     def substitute(self, e: exp.Expression, refs, value_of) -> exp.Expression:
         def swap(n: exp.Expression) -> exp.Expression:
