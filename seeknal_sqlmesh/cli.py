@@ -83,6 +83,8 @@ cli.add_command(_starrocks_cli.starrocks)  # seeknal starrocks setup-catalog
 cli.add_command(_starrocks_cli.deploy_metrics)  # seeknal deploy-metrics
 cli.add_command(_starrocks_cli.repl)  # seeknal repl
 
+cli.add_command(__import__("seeknal_sqlmesh.features.cli", fromlist=["features"]).features)  # seeknal features list|show|historical|online
+
 
 def main() -> None:
     cli()

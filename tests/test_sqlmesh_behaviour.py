@@ -51,8 +51,10 @@ MINI_MODELS = {
     "transform.customer_orders",
     "transform.big_orders",
     "feature_group.customer_features",
+    "feature_store.entity_customer",  # the feature store's entity view (translators/feature_store.py)
 }
-ORDERS_CLEAN_CHILDREN = {"transform.customer_orders", "transform.big_orders", "feature_group.customer_features"}
+ORDERS_CLEAN_CHILDREN = {"transform.customer_orders", "transform.big_orders", "feature_group.customer_features",
+                         "feature_store.entity_customer"}
 # What SQLMesh and DuckDB create inside the output folder (warehouse, state, cache, logs): translation carries
 # these over and never writes them.
 RUNTIME_SUFFIXES = (".duckdb", ".duckdb.wal")

@@ -30,7 +30,7 @@ def test_translate_writes_a_sqlmesh_project(mini, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["translate", str(mini), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Translated 8 Seeknal nodes into 6 SQLMesh models" in result.output
+    assert "Translated 8 Seeknal nodes into 7 SQLMesh models" in result.output  # + the entity view feature_store.entity_customer
     files = tree_digest(out)
     assert {"config.py", "settings.yaml", "macros/seeknal.py", "models/transform/orders_clean.sql",
             "models/transform/big_orders.py", "audits/transform__orders_clean.sql", "seeknal/manifest.json"} <= set(files)

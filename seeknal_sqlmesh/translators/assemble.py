@@ -7,6 +7,7 @@ import typing as t
 
 from seeknal_sqlmesh.project.models import Project
 from seeknal_sqlmesh.translators.base import AuditSpec, ModelSpec, NodeTranslation, TranslationContext
+from seeknal_sqlmesh.translators.feature_store import feature_store_models
 from seeknal_sqlmesh.translators.gateways import apply_starrocks_properties, gateways_from_profile
 from seeknal_sqlmesh.translators.output import GENERATED_HEADER, dump_json, dump_yaml, render_all
 
@@ -146,6 +147,8 @@ def assemble(
 
     assign_gateways(project, ctx, pieces)
     apply_starrocks_properties(project, ctx, pieces)
+    feature_models, feature_store = feature_store_models(project, ctx, pieces)  # latest values, entity views
+    specs.update((spec.name, spec) for spec in feature_models)
 
     files: t.Dict[str, str] = {"config.py": CONFIG_PY, "macros/seeknal.py": MACROS_PY}
     model_files: t.Dict[str, ModelSpec] = {}
@@ -206,6 +209,7 @@ def assemble(
             entry.update(piece.metadata)
         manifest["nodes"][node_id] = entry
         files.update(piece.files)
+    manifest["feature_store"] = feature_store
     manifest["warnings"] = [str(w) for w in ctx.problems.warnings]
     files["seeknal/manifest.json"] = dump_json(manifest)
     return dict(sorted(files.items())), len(specs)

@@ -14,13 +14,16 @@ import typing as t
 
 from seeknal_sqlmesh.project.models import FeatureGroupNode
 from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
+from seeknal_sqlmesh.translators.feature_store import incremental_by_event_time
 from seeknal_sqlmesh.translators.kinds import sql_model
 from seeknal_sqlmesh.translators.transform import translate_sql
 
 
 def feature_metadata(node: FeatureGroupNode, spec: ModelSpec) -> t.Dict[str, t.Any]:
-    """Grain (entity keys + event time), feature descriptions and the manifest entry the feature store reads."""
+    """Grain (entity keys + event time), incremental by event time, feature descriptions and the manifest entry the
+    feature store reads."""
     spec.grains = [*node.entity.join_keys, node.event_time_col]
+    incremental_by_event_time(node, spec)
     spec.tags = sorted({*spec.tags, f"entity:{node.entity.name}"})
     for feature, meta in node.features.items():
         if meta.description:

@@ -1,0 +1,10 @@
+"""Errors of the feature store meant for people: what is wrong and where (exit code 2 on the command line)."""
+
+from __future__ import annotations
+
+
+class FeatureStoreError(Exception):
+    """A request the feature store cannot serve: an unknown feature, a spine without a key column, a snapshot the
+    janitor removed, ... The message names the thing and the place (file, environment, column)."""
+
+    exit_code = 2
