@@ -73,26 +73,7 @@ CHANGE_NOTES = {
     "incremental re-run, so this multi-statement transform (bare `transform.order_lines`) fails there.",
 }
 
-SINGLE_THREAD_HOOK = '''\
-try:
-    import duckdb as _duckdb
-except Exception:
-    _duckdb = None
-if _duckdb is not None and not getattr(_duckdb.connect, "_single_threaded", False):
-    _connect = _duckdb.connect
-
-    def connect(*args, **kwargs):
-        config = dict(kwargs.pop("config", None) or {})
-        config.setdefault("threads", 1)
-        return _connect(*args, config=config, **kwargs)
-
-    connect._single_threaded = True
-    _duckdb.connect = connect
-    try:
-        _duckdb.default_connection().execute("SET threads = 1")
-    except Exception:
-        pass
-'''
+SINGLE_THREAD_HOOK = ROOT / "scripts" / "single_thread_duckdb"  # the golden script's sitecustomize hook
 
 # Runs a command, then writes "<wall seconds> <max RSS KB of the command's process tree>" to a file (fallback for
 # hosts without GNU time). RUSAGE_CHILDREN of this fresh process covers exactly that one command.
@@ -272,9 +253,7 @@ def main() -> int:
         common = dict(os.environ)
         common.pop("VIRTUAL_ENV", None)
         if args.single_thread:
-            (work / "pyhook").mkdir()
-            (work / "pyhook" / "sitecustomize.py").write_text(SINGLE_THREAD_HOOK)
-            common["PYTHONPATH"] = str(work / "pyhook")
+            common["PYTHONPATH"] = str(SINGLE_THREAD_HOOK)
         seeknal_env = {**common, "PATH": f"{SEEKNAL_VENV / 'bin'}{os.pathsep}{common.get('PATH', '')}",
                        "UV_PYTHON": str(SEEKNAL_VENV / "bin" / "python"), "VIRTUAL_ENV": str(SEEKNAL_VENV), "COLUMNS": "300"}
         sqlmesh_env = {**common, "SQLMESH__DISABLE_ANONYMIZED_ANALYTICS": "true"}

@@ -80,31 +80,10 @@ export UV_PYTHON="$VENV/bin/python"
 export VIRTUAL_ENV="$VENV"
 export COLUMNS=300            # keep Seeknal's rich console output unwrapped in the logs
 # Determinism: DuckDB sums floats in parallel, so the last bits of SUM/AVG/STDDEV of
-# DOUBLEs vary from run to run. A sitecustomize hook (only on this script's PYTHONPATH,
+# DOUBLEs vary from run to run. scripts/single_thread_duckdb/sitecustomize.py (only on this script's PYTHONPATH,
 # also inherited by the `uv run` subprocesses of Python nodes) makes every DuckDB
 # connection single-threaded, so the goldens are byte-stable.
-mkdir -p "$WORK/pyhook"
-cat >"$WORK/pyhook/sitecustomize.py" <<'PY'
-try:
-    import duckdb as _duckdb
-except Exception:  # interpreter without duckdb
-    _duckdb = None
-if _duckdb is not None and not getattr(_duckdb.connect, "_single_threaded", False):
-    _connect = _duckdb.connect
-
-    def connect(*args, **kwargs):
-        config = dict(kwargs.pop("config", None) or {})
-        config.setdefault("threads", 1)
-        return _connect(*args, config=config, **kwargs)
-
-    connect._single_threaded = True
-    _duckdb.connect = connect
-    try:
-        _duckdb.default_connection().execute("SET threads = 1")
-    except Exception:
-        pass
-PY
-export PYTHONPATH="$WORK/pyhook"
+export PYTHONPATH="$ROOT/scripts/single_thread_duckdb"
 
 run_seeknal() {  # $1 = run label (a|b)
   local dir="$WORK/$1/$PROJECT_NAME"

@@ -25,7 +25,6 @@ from sqlmesh.core.dialect import to_schema
 from sqlmesh.core.engine_adapter.base import EngineAdapter
 from sqlmesh.core.engine_adapter.shared import DataObject, DataObjectType, InsertOverwriteStrategy, SourceQuery
 from sqlmesh.core.engine_adapter.starrocks import StarRocksEngineAdapter
-from sqlmesh.utils import random_id
 
 if t.TYPE_CHECKING:
     from sqlmesh.core._typing import SchemaName, TableName

@@ -335,15 +335,21 @@ def build_query(node: AggregationNode, source: exp.Table, ctx: TranslationContex
     return query.order_by(*[quoted(k) for k in keys])
 
 
-def translate(node: AggregationNode, ctx: TranslationContext) -> NodeTranslation:
+def translate_generated(
+    node: Node, ctx: TranslationContext, find_source: t.Callable, build: t.Callable, grains: t.Sequence[str]
+) -> NodeTranslation:
+    """Both aggregation kinds: find the data source, generate the SQL with `build`, make it a model."""
     out = NodeTranslation()
-    source_id = data_source(node, ctx)
+    source_id = find_source(node, ctx)
     if source_id is None:
         return out
-    query = build_query(node, ctx.table_of(source_id), ctx)
+    query = build(node, ctx.table_of(source_id), ctx)
     if query is None:
         return out
-    spec = sql_model(node, ctx, query, grains=[node.id_col, node.application_date_col, *node.group_by])
-    out.models.append(spec)
+    out.models.append(sql_model(node, ctx, query, grains=grains))
     out.metadata = {"data_source": source_id}
     return out
+
+
+def translate(node: AggregationNode, ctx: TranslationContext) -> NodeTranslation:
+    return translate_generated(node, ctx, data_source, build_query, [node.id_col, node.application_date_col, *node.group_by])

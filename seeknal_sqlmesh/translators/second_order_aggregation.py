@@ -54,10 +54,10 @@ from seeknal_sqlmesh.translators.aggregation import (
     persisted_type,
     quoted,
     safe_ratio,
+    translate_generated,
     warn_if_not_input,
 )
 from seeknal_sqlmesh.translators.base import NodeTranslation, TranslationContext
-from seeknal_sqlmesh.translators.kinds import sql_model
 
 AGG_MAP = {"count": "count", "sum": "sum", "mean": "avg", "avg": "avg", "min": "min", "max": "max", "std": "stddev", "stddev": "stddev"}
 CALCS = "calcs"
@@ -158,14 +158,4 @@ def build_query(node: SecondOrderAggregationNode, source: exp.Table, ctx: Transl
 
 
 def translate(node: SecondOrderAggregationNode, ctx: TranslationContext) -> NodeTranslation:
-    out = NodeTranslation()
-    source_id = data_source(node, ctx)
-    if source_id is None:
-        return out
-    query = build_query(node, ctx.table_of(source_id), ctx)
-    if query is None:
-        return out
-    spec = sql_model(node, ctx, query, grains=[node.id_col])
-    out.models.append(spec)
-    out.metadata = {"data_source": source_id}
-    return out
+    return translate_generated(node, ctx, data_source, build_query, [node.id_col])
