@@ -24,14 +24,10 @@ FORMATS = {
 
 
 def export_path(relative: str, env: str) -> Path:
-    from seeknal_sqlmesh.runtime.config import project_dir
+    from seeknal_sqlmesh.runtime.files import project_file
 
-    path = Path(relative)
-    if not path.is_absolute():
-        path = project_dir() / path
-    if env != "prod":
-        path = path.with_name(f"{path.stem}__{env}{path.suffix}")
-    return path.resolve()
+    path = project_file(relative)  # an absolute path stays as it is
+    return path.with_name(f"{path.stem}__{env}{path.suffix}") if env != "prod" else path
 
 
 def environment_view(model_name: str, env: str) -> exp.Table:
@@ -39,20 +35,25 @@ def environment_view(model_name: str, env: str) -> exp.Table:
     return exp.table_(table, db=schema if env == "prod" else f"{schema}__{env}")
 
 
+def _nothing() -> exp.Expr:
+    """A harmless statement for `after_all` when there is nothing to export."""
+    return exp.select(exp.Literal.number(1))
+
+
 @macro()
 def seeknal_export(evaluator, model_name: exp.Expr, path: exp.Expr, fmt: exp.Expr) -> exp.Expr:
-    if evaluator.runtime_stage != "before_all" and "this_env" not in evaluator.locals:
-        return exp.Select(expressions=[exp.Literal.number(1)])  # rendered outside a plan/run: nothing to export
+    if "this_env" not in evaluator.locals:
+        return _nothing()  # rendered outside a plan/run: nothing to export
     if evaluator.dialect not in ("duckdb", None, ""):
         # the file is written by DuckDB's COPY; another engine (a StarRocks gateway) cannot write local files
         logger.warning("seeknal: the export of %s to %s runs on the DuckDB gateway only (this plan runs on %s)",
                        model_name.name, path.name, evaluator.dialect)
-        return exp.Select(expressions=[exp.Literal.number(1)])
+        return _nothing()
     env = evaluator.this_env
     view = environment_view(model_name.name, env)
     adapter = getattr(evaluator, "engine_adapter", None)
     if env != "prod" and adapter is not None and not adapter.table_exists(view):
-        return exp.Select(expressions=[exp.Literal.number(1)])  # unchanged in this environment: nothing new to export
+        return _nothing()  # unchanged in this environment: nothing new to export
     target = export_path(path.name, env)
     target.parent.mkdir(parents=True, exist_ok=True)
     params = [

@@ -177,7 +177,7 @@ def load_project(
             continue
         seen[node.id] = path
         node.python = info is not None
-        scope = TemplateScope(params={**(params or {})}, context=_context(project), common=common_flat)
+        scope = TemplateScope(params={**(params or {})}, context=template_context(project), common=common_flat)
         try:
             node.params = resolve_value(node.params, scope)
         except TemplateError as e:
@@ -198,5 +198,6 @@ def load_project(
     return project, problems
 
 
-def _context(project: Project) -> t.Dict[str, t.Any]:
+def template_context(project: Project) -> t.Dict[str, t.Any]:
+    """Seeknal's context values for `{{ }}` (run_id and run dates are run-time macros, see templating.py)."""
     return {"project_id": project.name, "workspace_path": "."}

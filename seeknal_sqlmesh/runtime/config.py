@@ -22,7 +22,7 @@ register_starrocks()  # before any settings.yaml is parsed: `type: starrocks` ga
 
 SETTINGS_FILE = "settings.yaml"
 GATEWAY_MODELS_KEY = "seeknal_gateway_models"  # written by translators/assemble.py
-STARROCKS_STATE = {"type": "duckdb", "database": "state.duckdb"}
+STATE_FILE = "state.duckdb"  # every gateway keeps SQLMesh state here (StarRocks cannot hold it)
 logger = logging.getLogger("seeknal_sqlmesh")
 # The translated project's folder, kept for run-time code that resolves project-relative paths (file exports,
 # SQLite sources). A module global, not an environment variable: SQLMesh restores os.environ after loading config.
@@ -82,7 +82,7 @@ def load_project_config(root: Path, argv: t.Optional[t.Sequence[str]] = None) ->
         logger.warning("seeknal: models of gateways not requested are not loaded (%s); use --gateway NAME or %s=all", counts, GATEWAYS_ENV)
     for gateway in (settings.get("gateways") or {}).values():
         if (gateway.get("connection") or {}).get("type") == "starrocks" and not gateway.get("state_connection"):
-            gateway["state_connection"] = dict(STARROCKS_STATE)  # StarRocks cannot hold SQLMesh state (no DDL transactions)
+            gateway["state_connection"] = {"type": "duckdb", "database": STATE_FILE}  # StarRocks cannot hold SQLMesh state (no DDL transactions)
         for key in ("connection", "state_connection", "test_connection"):
             _anchor_paths(gateway.get(key), root)
     return Config.parse_obj(settings)

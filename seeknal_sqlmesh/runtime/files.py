@@ -7,6 +7,7 @@ import typing as t
 from pathlib import Path
 
 import pandas as pd
+from sqlglot import exp
 
 
 def project_file(relative_path: str) -> Path:
@@ -20,6 +21,5 @@ def read_sqlite_table(relative_path: str, table: str, columns: t.List[str]) -> p
     """Read one table of a SQLite file with the stdlib driver (no DuckDB extension download needed)."""
     path = project_file(relative_path)
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
-        quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
-        name = '"' + table.replace('"', '""') + '"'
-        return pd.read_sql_query(f"SELECT {quoted} FROM {name}", con)
+        query = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(exp.table_(table, quoted=True))
+        return pd.read_sql_query(query.sql(dialect="sqlite"), con)

@@ -6,13 +6,13 @@ import copy
 import typing as t
 
 from seeknal_sqlmesh.project.models import Project
+from seeknal_sqlmesh.runtime.config import GATEWAY_MODELS_KEY, STATE_FILE
 from seeknal_sqlmesh.translators.base import AuditSpec, ModelSpec, NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.feature_store import feature_store_models
 from seeknal_sqlmesh.translators.gateways import apply_starrocks_properties, gateways_from_profile
 from seeknal_sqlmesh.translators.output import GENERATED_HEADER, dump_json, dump_yaml, render_all
 
 DEFAULT_GATEWAY = "duckdb"
-GATEWAY_MODELS_KEY = "seeknal_gateway_models"
 EXTERNAL_WITHOUT_GATEWAY = "iceberg"  # Iceberg sources: a catalog the default engine must attach (see README)
 WAREHOUSE_FILE = "warehouse.duckdb"
 
@@ -47,7 +47,6 @@ def _deep_merge(base: t.Dict[str, t.Any], override: t.Dict[str, t.Any]) -> t.Dic
     return merged
 
 
-STATE_FILE = "state.duckdb"
 
 
 def settings(
@@ -217,12 +216,6 @@ def assemble(
 
 def export_statement(export: t.Dict[str, t.Any]) -> str:
     """An `after_all` statement: SQLMesh runs it after every plan/run, in the environment being updated."""
-    from sqlglot import exp
+    from seeknal_sqlmesh.translators.sql import macro_call
 
-    from sqlmesh.core import dialect as d
-
-    call = exp.Anonymous(
-        this="seeknal_export",
-        expressions=[exp.Literal.string(export["model"]), exp.Literal.string(export["path"]), exp.Literal.string(export["format"])],
-    )
-    return d.MacroFunc(this=call).sql(dialect="duckdb")
+    return macro_call("seeknal_export", export["model"], export["path"], export["format"]).sql(dialect="duckdb")

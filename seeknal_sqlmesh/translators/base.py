@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from seeknal_sqlmesh.errors import Problems
+from seeknal_sqlmesh.project.loader import template_context
 from seeknal_sqlmesh.project.models import Node, Project
 from seeknal_sqlmesh.project.templating import TemplateScope, flatten_common
 
@@ -109,16 +110,17 @@ class TranslationContext:
         self._common = flatten_common(self.project.common)
 
     def table_of(self, node_id: str) -> exp.Table:
+        from seeknal_sqlmesh.translators.sql import model_table
+
         if node_id in self.table_names:
             return exp.to_table(self.table_names[node_id])
-        kind, name = node_id.split(".", 1)
-        return exp.table_(name, db=kind)
+        return model_table(node_id)
 
     def scope(self, node: Node) -> TemplateScope:
         """A fresh `{{ }}` scope for one node: CLI params, then the node's params, then context and common config."""
         return TemplateScope(
             params={**node.params, **self.params},
-            context={"project_id": self.project.name, "workspace_path": "."},
+            context=template_context(self.project),
             common=self._common,
         )
 

@@ -18,6 +18,7 @@ from seeknal_sqlmesh.project.models import SourceNode
 from seeknal_sqlmesh.project.templating import TemplateError, resolve
 from seeknal_sqlmesh.translators.base import ExternalSpec, ModelSpec, NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.kinds import apply_node_metadata, model_kind
+from seeknal_sqlmesh.translators.sql import macro_call
 
 FILE_READERS = {"csv": "read_csv_auto", "parquet": "read_parquet", "json": "read_json_auto", "jsonl": "read_json_auto", "hive": "read_parquet"}
 EXTERNAL_TYPES = {"postgresql", "starrocks", "iceberg"}
@@ -25,9 +26,7 @@ UNSUPPORTED = {"bigquery", "snowflake", "redshift"}
 
 
 def _file_arg(path: str) -> exp.Expr:
-    from sqlmesh.core import dialect as d
-
-    return d.MacroFunc(this=exp.Anonymous(this="seeknal_file", expressions=[exp.Literal.string(path)]))
+    return macro_call("seeknal_file", path)
 
 
 def _eq(name: str, value: t.Any) -> exp.Expr:

@@ -36,6 +36,11 @@ def parse_statements(sql: str, dialect: str) -> t.List[exp.Expr]:
     return statements
 
 
+def macro_call(name: str, *string_args: str) -> exp.Expr:
+    """`@name('a', 'b')`: a call to one of the seeknal SQLMesh macros (seeknal_sqlmesh/macros)."""
+    return sqlmesh_dialect.MacroFunc(this=exp.Anonymous(this=name, expressions=[exp.Literal.string(a) for a in string_args]))
+
+
 def model_table(node_id: str) -> exp.Table:
     """The SQLMesh model that stands for Seeknal node `<kind>.<name>` (schema = kind)."""
     kind, name = node_id.split(".", 1)
