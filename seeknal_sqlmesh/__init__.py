@@ -10,4 +10,4 @@ from seeknal_sqlmesh.errors import Problem, ProjectError
 from seeknal_sqlmesh.project import load_project
 from seeknal_sqlmesh.translators import translate_project
 
-__all__ = ["Problem", "ProjectError", "load_project", "translate_project", "__version__"]
+__all__ = ["Problem", "ProjectError", "__version__", "load_project", "translate_project"]

@@ -40,12 +40,16 @@ def main(project: str = "sample_project", output: str = "build/sample", settings
     except ProjectError as e:
         console.print(str(e), style="red")
         return e.exit_code
-    console.print(f"{len(result.project.nodes)} Seeknal nodes -> {result.model_count} SQLMesh models, {len(result.files)} files")
+    console.print(
+        f"{len(result.project.nodes)} Seeknal nodes -> {result.model_count} SQLMesh models, {len(result.files)} files"
+    )
     for warning in result.warnings:
         console.print(f"  [yellow]warning[/] {warning}")
 
     console.rule(f"[bold]2. sqlmesh -p {output} plan --auto-apply   (the stock SQLMesh CLI)")
-    completed = subprocess.run([sqlmesh_executable(), "-p", output, "plan", "--auto-apply", "--no-prompts"], check=False)
+    completed = subprocess.run(
+        [sqlmesh_executable(), "-p", output, "plan", "--auto-apply", "--no-prompts"], check=False
+    )
     if completed.returncode != 0:
         console.print(f"sqlmesh plan failed with exit code {completed.returncode}", style="red")
         return completed.returncode
@@ -64,7 +68,9 @@ def main(project: str = "sample_project", output: str = "build/sample", settings
     console.print(table)
 
     untranslated = [n for n, e in manifest["nodes"].items() if not e["models"]]
-    console.print(f"Nodes kept as audits, metadata or semantic files (no model of their own): {', '.join(untranslated)}")
+    console.print(
+        f"Nodes kept as audits, metadata or semantic files (no model of their own): {', '.join(untranslated)}"
+    )
 
     exports = [e for e in manifest["nodes"].values() if e.get("kind") == "exposure" and e.get("type") == "file"]
     if exports:
@@ -76,8 +82,14 @@ def main(project: str = "sample_project", output: str = "build/sample", settings
     for kind in PREVIEW_MODELS:
         for model in sorted((m for m in built if m.name.split(".")[0].strip('"') == kind), key=lambda m: m.name)[:1]:
             console.print(f"[bold]{model.name}[/]")
-            console.print(context.fetchdf(exp.select("*").from_(model.name).order_by(exp.Literal.number(1)).limit(5)).to_string(index=False))
-    console.print(f"\nNext: edit a transform in {project}, re-translate, then `sqlmesh -p {output} plan dev --auto-apply`.")
+            console.print(
+                context.fetchdf(exp.select("*").from_(model.name).order_by(exp.Literal.number(1)).limit(5)).to_string(
+                    index=False
+                )
+            )
+    console.print(
+        f"\nNext: edit a transform in {project}, re-translate, then `sqlmesh -p {output} plan dev --auto-apply`."
+    )
     return 0
 
 

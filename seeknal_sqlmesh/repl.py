@@ -41,7 +41,9 @@ class DuckDBSession(Session):
         try:
             self.con.execute(f"ATTACH '{path.as_posix()}' AS warehouse (READ_ONLY)")
         except duckdb.Error as e:
-            raise ReplError(f"cannot open {path}: {str(e).splitlines()[0]} (is a SQLMesh command running on it?)") from None
+            raise ReplError(
+                f"cannot open {path}: {str(e).splitlines()[0]} (is a SQLMesh command running on it?)"
+            ) from None
         self.label = f"duckdb:{env}"
         self.names = self._expose(env.lower())
         if not self.names and env.lower() != "prod":
@@ -93,7 +95,9 @@ class StarRocksSession(Session):
         try:
             self.con = pymysql.connect(autocommit=True, connect_timeout=10, **settings)
         except pymysql.err.MySQLError as e:
-            raise ReplError(f"cannot connect to StarRocks '{name}' at {settings['host']}:{settings['port']}: {e.args[-1]}") from None
+            raise ReplError(
+                f"cannot connect to StarRocks '{name}' at {settings['host']}:{settings['port']}: {e.args[-1]}"
+            ) from None
         self.label = f"starrocks:{name}"
 
     def run(self, sql: str) -> t.Tuple[t.List[str], t.List[tuple]]:
@@ -112,7 +116,9 @@ class StarRocksSession(Session):
         self.con.close()
 
 
-def open_session(project: Path, connection: t.Optional[str] = None, profile: t.Optional[Path] = None, env: str = "prod") -> Session:
+def open_session(
+    project: Path, connection: t.Optional[str] = None, profile: t.Optional[Path] = None, env: str = "prod"
+) -> Session:
     if connection:
         from seeknal_sqlmesh.starrocks.ddl import CommandError, resolve_connection
 
@@ -192,7 +198,10 @@ def interactive(session: Session) -> None:
 
     prompt = PromptSession(history=FileHistory(str(HISTORY)))
     names = getattr(session, "names", None)
-    print(f"seeknal repl on {session.label}" + (f": {len(names)} models ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})" if names else ""))
+    print(
+        f"seeknal repl on {session.label}"
+        + (f": {len(names)} models ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})" if names else "")
+    )
     print("End statements with ';'. .quit to leave.")
     buffer: t.List[str] = []
     while True:

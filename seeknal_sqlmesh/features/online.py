@@ -35,7 +35,9 @@ def normalise_keys(keys: t.Sequence[t.Any], join_keys: t.Sequence[str]) -> t.Lis
         if isinstance(key, dict):
             missing = [k for k in join_keys if k not in key]
             if missing:
-                raise FeatureStoreError(f"key {key!r} has no value for {', '.join(missing)} (join keys: {', '.join(join_keys)})")
+                raise FeatureStoreError(
+                    f"key {key!r} has no value for {', '.join(missing)} (join keys: {', '.join(join_keys)})"
+                )
             out.append(tuple(key[k] for k in join_keys))
         elif isinstance(key, (tuple, list)):
             if len(key) != len(join_keys):
@@ -43,7 +45,9 @@ def normalise_keys(keys: t.Sequence[t.Any], join_keys: t.Sequence[str]) -> t.Lis
             out.append(tuple(key))
         else:
             if len(join_keys) != 1:
-                raise FeatureStoreError(f"the entity has {len(join_keys)} join keys ({', '.join(join_keys)}): give each key as a dict or tuple")
+                raise FeatureStoreError(
+                    f"the entity has {len(join_keys)} join keys ({', '.join(join_keys)}): give each key as a dict or tuple"
+                )
             out.append((key,))
     if not out:
         raise FeatureStoreError("give at least one key")
@@ -60,12 +64,19 @@ def _literal(value: t.Any, to: exp.DataType) -> exp.Expr:
     return exp.Cast(this=literal, to=to.copy())
 
 
-def online_query(join_keys: t.Sequence[str], keys: t.Sequence[t.Tuple[t.Any, ...]], tables: t.Sequence[LatestTable],
-                 as_of: datetime) -> exp.Select:
+def online_query(
+    join_keys: t.Sequence[str], keys: t.Sequence[t.Tuple[t.Any, ...]], tables: t.Sequence[LatestTable], as_of: datetime
+) -> exp.Select:
     first = tables[0]
     key_types = [first.columns[k] for k in join_keys]
-    rows = [exp.Tuple(expressions=[q.number(i), *[_literal(v, ty) for v, ty in zip(key, key_types)]]) for i, key in enumerate(keys)]
-    values = exp.Values(expressions=rows, alias=exp.TableAlias(this=q.ident("r"), columns=[q.ident(q.ROW), *[q.ident(k) for k in join_keys]]))
+    rows = [
+        exp.Tuple(expressions=[q.number(i), *[_literal(v, ty) for v, ty in zip(key, key_types)]])
+        for i, key in enumerate(keys)
+    ]
+    values = exp.Values(
+        expressions=rows,
+        alias=exp.TableAlias(this=q.ident("r"), columns=[q.ident(q.ROW), *[q.ident(k) for k in join_keys]]),
+    )
     query = q.select(*[q.col(k, "r") for k in join_keys], source=values)
     now = exp.Cast(this=exp.Literal.string(as_of.strftime("%Y-%m-%d %H:%M:%S.%f")), to=exp.DataType.build("TIMESTAMP"))
     for i, latest in enumerate(tables):
@@ -75,8 +86,10 @@ def online_query(join_keys: t.Sequence[str], keys: t.Sequence[t.Tuple[t.Any, ...
         for feature, out in latest.outputs:
             value: exp.Expr = q.col(feature, g)
             if latest.ttl is not None:
-                fresh = exp.GTE(this=exp.Cast(this=q.col(latest.event_time, g), to=exp.DataType.build("TIMESTAMP")),
-                                expression=q.minus_seconds(now.copy(), latest.ttl))
+                fresh = exp.GTE(
+                    this=exp.Cast(this=q.col(latest.event_time, g), to=exp.DataType.build("TIMESTAMP")),
+                    expression=q.minus_seconds(now.copy(), latest.ttl),
+                )
                 value = exp.Case(ifs=[exp.If(this=fresh, true=value)], default=exp.Null())
             query.append("expressions", q.alias(value, out))
     query.set("order", exp.Order(expressions=[exp.Ordered(this=q.col(q.ROW, "r"))]))

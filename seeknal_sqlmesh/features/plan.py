@@ -28,8 +28,18 @@ from seeknal_sqlmesh.features import sql as q
 from seeknal_sqlmesh.features.errors import FeatureStoreError
 
 T = exp.DataType.Type
-TEMPORAL = {T.DATE, T.DATETIME, T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPLTZ, T.TIMESTAMPNTZ, T.TIMESTAMP_S, T.TIMESTAMP_MS,
-            T.TIMESTAMP_NS, T.DATETIME64}
+TEMPORAL = {
+    T.DATE,
+    T.DATETIME,
+    T.TIMESTAMP,
+    T.TIMESTAMPTZ,
+    T.TIMESTAMPLTZ,
+    T.TIMESTAMPNTZ,
+    T.TIMESTAMP_S,
+    T.TIMESTAMP_MS,
+    T.TIMESTAMP_NS,
+    T.DATETIME64,
+}
 ZONED = {T.TIMESTAMPTZ, T.TIMESTAMPLTZ}
 TEXT = {T.VARCHAR, T.TEXT, T.CHAR, T.NVARCHAR, T.NCHAR}
 
@@ -102,31 +112,45 @@ def build_plan(spine: Spine, requests: t.Sequence[GroupRequest], full_feature_na
     if spine.as_of not in spine.columns:
         problems.append(f"the spine has no column '{spine.as_of}' (spine columns: {', '.join(spine.columns)})")
     elif spine.columns[spine.as_of].this not in TEMPORAL | TEXT:
-        problems.append(f"the spine's time column '{spine.as_of}' is {spine.columns[spine.as_of].sql('duckdb')}, not a date or timestamp")
+        problems.append(
+            f"the spine's time column '{spine.as_of}' is {spine.columns[spine.as_of].sql('duckdb')}, not a date or timestamp"
+        )
     reserved = [c for c in spine.columns if c.startswith("__seeknal_")]
     if reserved:
         problems.append(f"spine columns may not start with '__seeknal_': {', '.join(reserved)}")
     plan = RetrievalPlan(spine)
-    taken: t.Dict[str, str] = {c: "the spine" for c in spine.columns}
+    taken: t.Dict[str, str] = dict.fromkeys(spine.columns, "the spine")
     for request in requests:
         group = request.group
         missing = [k for k in group.join_keys if k not in spine.columns]
         if missing:
-            problems.append(f"the spine has no column {', '.join(repr(k) for k in missing)} (join key of feature group "
-                            f"'{group.name}'); spine columns: {', '.join(spine.columns)}")
+            problems.append(
+                f"the spine has no column {', '.join(repr(k) for k in missing)} (join key of feature group "
+                f"'{group.name}'); spine columns: {', '.join(spine.columns)}"
+            )
             continue
         outputs = []
         for feature in request.features:
             out = f"{group.name}__{feature}" if full_feature_names else feature
             if out in taken:
-                problems.append(f"output column '{out}' of {group.name}.{feature} clashes with {taken[out]}"
-                                + ("" if full_feature_names else "; ask for full feature names (<group>__<feature>)"))
+                problems.append(
+                    f"output column '{out}' of {group.name}.{feature} clashes with {taken[out]}"
+                    + ("" if full_feature_names else "; ask for full feature names (<group>__<feature>)")
+                )
             taken[out] = f"{group.name}.{feature}"
             outputs.append((feature, out))
         spine_time = spine.columns.get(spine.as_of, exp.DataType.build("TIMESTAMP"))
         key_types = {k: None if spine.columns[k] == group.columns[k] else group.columns[k] for k in group.join_keys}
-        plan.steps.append(Step(group, outputs, request.ttl, comparison_type(spine_time, group.columns[group.event_time]),
-                               key_types, request.before))
+        plan.steps.append(
+            Step(
+                group,
+                outputs,
+                request.ttl,
+                comparison_type(spine_time, group.columns[group.event_time]),
+                key_types,
+                request.before,
+            )
+        )
     if problems:
         raise FeatureStoreError("cannot build the training set:\n" + "\n".join(f"  - {p}" for p in problems))
     return plan
@@ -155,17 +179,23 @@ def _group_rows_filter(plan: RetrievalPlan, step: Step) -> exp.Expr:
     g = step.group
     spine = plan.spine.relation
     last = q.select(exp.Max(this=_spine_time(plan, step, None)), source=q.table_expr(spine))
-    conditions: t.List[exp.Expr] = [q.not_null(q.col(c) for c in [*g.join_keys, g.event_time]),
-                                    exp.LTE(this=_event(step), expression=exp.Subquery(this=last))]
+    conditions: t.List[exp.Expr] = [
+        q.not_null(q.col(c) for c in [*g.join_keys, g.event_time]),
+        exp.LTE(this=_event(step), expression=exp.Subquery(this=last)),
+    ]
     if step.ttl is not None:
         first = q.select(exp.Min(this=_spine_time(plan, step, None)), source=q.table_expr(spine))
         conditions.append(exp.GTE(this=_event(step), expression=q.minus_seconds(exp.Subquery(this=first), step.ttl)))
     if step.before is not None:
-        conditions.append(exp.LT(this=q.col(g.event_time), expression=q.time_literal(step.before, g.columns[g.event_time])))
+        conditions.append(
+            exp.LT(this=q.col(g.event_time), expression=q.time_literal(step.before, g.columns[g.event_time]))
+        )
     return q.and_(*conditions)
 
 
-def _value(step: Step, value: exp.Expr, event: t.Callable[[], exp.Expr], spine_time: t.Callable[[], exp.Expr]) -> exp.Expr:
+def _value(
+    step: Step, value: exp.Expr, event: t.Callable[[], exp.Expr], spine_time: t.Callable[[], exp.Expr]
+) -> exp.Expr:
     """A feature value, NULL when the row it comes from is older than the TTL."""
     if step.ttl is None:
         return value
@@ -178,26 +208,41 @@ def asof_query(plan: RetrievalPlan) -> exp.Select:
     helpers: t.List[exp.Expr] = []
     for i, step in enumerate(plan.steps):
         helpers.append(q.alias(_spine_time(plan, step, "s"), f"__seeknal_t{i}"))
-        helpers += [q.alias(_spine_key(step, k, "s"), f"__seeknal_k{i}_{j}")
-                    for j, k in enumerate(step.group.join_keys) if step.key_types[k] is not None]
-    spine = q.select(*[q.col(c, "s") for c in plan.spine.columns], q.col(q.ROW, "s"), *helpers,
-                     source=q.table_expr(plan.spine.relation, "s"))
+        helpers += [
+            q.alias(_spine_key(step, k, "s"), f"__seeknal_k{i}_{j}")
+            for j, k in enumerate(step.group.join_keys)
+            if step.key_types[k] is not None
+        ]
+    spine = q.select(
+        *[q.col(c, "s") for c in plan.spine.columns],
+        q.col(q.ROW, "s"),
+        *helpers,
+        source=q.table_expr(plan.spine.relation, "s"),
+    )
     query = q.select(*[q.col(c, "sp") for c in plan.spine.columns], source=q.subquery(spine, "sp"))
     for i, step in enumerate(plan.steps):
         g, name = step.group, f"g{i}"
-        rows = q.select(*[q.col(k) for k in g.join_keys], q.alias(_event(step), q.EVENT),
-                        *[q.col(f) for f in dict.fromkeys(f for f, _ in step.outputs)],
-                        source=q.table_expr(g.table), where=[_group_rows_filter(plan, step)])
+        rows = q.select(
+            *[q.col(k) for k in g.join_keys],
+            q.alias(_event(step), q.EVENT),
+            *[q.col(f) for f in dict.fromkeys(f for f, _ in step.outputs)],
+            source=q.table_expr(g.table),
+            where=[_group_rows_filter(plan, step)],
+        )
         # one row per (keys, event time): DESC with DuckDB's NULLS LAST default is the tie rule's "NULL lowest"
         order = [exp.Ordered(this=q.col(f), desc=True, nulls_first=False) for f in g.features]
         rank = q.over(exp.RowNumber(), [q.col(c) for c in [*g.join_keys, g.event_time]], order)
         rows.set("qualify", exp.Qualify(this=q.eq(rank, q.number(1))))
-        keys = [q.eq(q.col(f"__seeknal_k{i}_{j}" if step.key_types[k] is not None else k, "sp"), q.col(k, name))
-                for j, k in enumerate(g.join_keys)]
+        keys = [
+            q.eq(q.col(f"__seeknal_k{i}_{j}" if step.key_types[k] is not None else k, "sp"), q.col(k, name))
+            for j, k in enumerate(g.join_keys)
+        ]
         on = q.and_(*keys, exp.GTE(this=q.col(f"__seeknal_t{i}", "sp"), expression=q.col(q.EVENT, name)))
         query.append("joins", exp.Join(this=q.subquery(rows, name), on=on, side="LEFT", method="ASOF"))
         for feature, out in step.outputs:
-            value = _value(step, q.col(feature, name), lambda: q.col(q.EVENT, name), lambda: q.col(f"__seeknal_t{i}", "sp"))
+            value = _value(
+                step, q.col(feature, name), lambda: q.col(q.EVENT, name), lambda: q.col(f"__seeknal_t{i}", "sp")
+            )
             query.append("expressions", q.alias(value, out))
     query.set("order", exp.Order(expressions=[exp.Ordered(this=q.col(q.ROW, "sp"))]))
     return query
@@ -233,31 +278,50 @@ def portable_query(plan: RetrievalPlan) -> exp.Select:
             q.alias(typed_null(exp.DataType.build("BIGINT")), q.ROW),
             q.alias(_event(step), q.EVENT),
             *[q.alias(q.col(f), slot) for f, slot in slots.items()],
-            source=q.table_expr(g.table), where=[_group_rows_filter(plan, step)],
+            source=q.table_expr(g.table),
+            where=[_group_rows_filter(plan, step)],
         )
         stacked = exp.Union(this=spine_rows, expression=group_rows, distinct=False)
 
         # a running count of group rows puts every spine row in the run that starts at the group row just before it
-        order = [exp.Ordered(this=q.col("__seeknal_t")), exp.Ordered(this=q.col("__seeknal_kind")),
-                 *q.tie_order(list(slots.values()), desc=False)]
-        count = q.over(exp.Sum(this=exp.Sub(this=q.number(1), expression=q.col("__seeknal_kind"))),
-                       [q.col(k) for k in keys], order, running=True)
+        order = [
+            exp.Ordered(this=q.col("__seeknal_t")),
+            exp.Ordered(this=q.col("__seeknal_kind")),
+            *q.tie_order(list(slots.values()), desc=False),
+        ]
+        count = q.over(
+            exp.Sum(this=exp.Sub(this=q.number(1), expression=q.col("__seeknal_kind"))),
+            [q.col(k) for k in keys],
+            order,
+            running=True,
+        )
         runs = q.select(exp.Star(), q.alias(count, "__seeknal_run"), source=q.subquery(stacked, "stacked"))
 
         def first(column: str) -> exp.Expr:
-            return q.over(exp.FirstValue(this=q.col(column)), [*[q.col(k) for k in keys], q.col("__seeknal_run")],
-                          [exp.Ordered(this=q.col("__seeknal_kind"))])
+            return q.over(
+                exp.FirstValue(this=q.col(column)),
+                [*[q.col(k) for k in keys], q.col("__seeknal_run")],
+                [exp.Ordered(this=q.col("__seeknal_kind"))],
+            )
 
         picked = q.select(
-            q.col(q.ROW), q.col("__seeknal_kind"),
-            *[q.alias(_value(step, first(slots[f]), lambda: first(q.EVENT), lambda: q.col("__seeknal_t")), out)
-              for f, out in step.outputs],
+            q.col(q.ROW),
+            q.col("__seeknal_kind"),
+            *[
+                q.alias(_value(step, first(slots[f]), lambda: first(q.EVENT), lambda: q.col("__seeknal_t")), out)
+                for f, out in step.outputs
+            ],
             source=q.subquery(runs, "runs"),
         )
         name = f"__seeknal_g{i}"
-        body = q.select(exp.Star(), source=q.subquery(picked, "picked"), where=[q.eq(q.col("__seeknal_kind"), q.number(1))])
+        body = q.select(
+            exp.Star(), source=q.subquery(picked, "picked"), where=[q.eq(q.col("__seeknal_kind"), q.number(1))]
+        )
         ctes.append(exp.CTE(this=body, alias=exp.TableAlias(this=q.ident(name))))
-        final.append("joins", exp.Join(this=q.table_expr(name, f"g{i}"), on=q.eq(q.col(q.ROW, "s"), q.col(q.ROW, f"g{i}")), side="LEFT"))
+        final.append(
+            "joins",
+            exp.Join(this=q.table_expr(name, f"g{i}"), on=q.eq(q.col(q.ROW, "s"), q.col(q.ROW, f"g{i}")), side="LEFT"),
+        )
         for _, out in step.outputs:
             final.append("expressions", q.col(out, f"g{i}"))
     if ctes:

@@ -77,12 +77,14 @@ class Registry:
         self.groups = groups
 
     @classmethod
-    def load(cls, project: t.Union[str, Path]) -> "Registry":
+    def load(cls, project: t.Union[str, Path]) -> Registry:
         root = Path(project).resolve()
         path = root / MANIFEST
         if not path.is_file():
-            raise FeatureStoreError(f"{root}: not a translated project (no {MANIFEST}); run `seeknal translate <seeknal project> -o {root}` "
-                                    "and point -p/--project at its output")
+            raise FeatureStoreError(
+                f"{root}: not a translated project (no {MANIFEST}); run `seeknal translate <seeknal project> -o {root}` "
+                "and point -p/--project at its output"
+            )
         try:
             manifest = json.loads(path.read_text())
         except json.JSONDecodeError as e:
@@ -96,17 +98,33 @@ class Registry:
             name = node_id.split(".", 1)[1]
             more = extra.get(name, {})
             groups[name] = FeatureGroup(
-                name=name, node=node_id, model=more.get("model", entry["models"][0]), entity=entry["entity"]["name"],
-                join_keys=list(entry["entity"]["join_keys"]), event_time=entry["event_time_col"],
-                description=more.get("description", ""), owner=more.get("owner"), online=bool(more.get("online")),
-                online_ttl=entry.get("online_ttl"), latest_model=more.get("latest_model"), columns=more.get("columns"),
-                declared={k: Feature(k, v.get("description") or "", v.get("dtype")) for k, v in entry.get("features", {}).items()},
+                name=name,
+                node=node_id,
+                model=more.get("model", entry["models"][0]),
+                entity=entry["entity"]["name"],
+                join_keys=list(entry["entity"]["join_keys"]),
+                event_time=entry["event_time_col"],
+                description=more.get("description", ""),
+                owner=more.get("owner"),
+                online=bool(more.get("online")),
+                online_ttl=entry.get("online_ttl"),
+                latest_model=more.get("latest_model"),
+                columns=more.get("columns"),
+                declared={
+                    k: Feature(k, v.get("description") or "", v.get("dtype"))
+                    for k, v in entry.get("features", {}).items()
+                },
                 file=entry.get("file", ""),
             )
         entities: t.Dict[str, Entity] = {}
         for name, entry in (section.get("entities") or {}).items():
-            entities[name] = Entity(name, list(entry["join_keys"]), entry.get("description") or "",
-                                    list(entry.get("feature_groups", [])), entry.get("view"))
+            entities[name] = Entity(
+                name,
+                list(entry["join_keys"]),
+                entry.get("description") or "",
+                list(entry.get("feature_groups", [])),
+                entry.get("view"),
+            )
         for group in groups.values():  # projects translated before the feature_store section existed
             if group.entity not in entities:
                 entities[group.entity] = Entity(group.entity, group.join_keys)
@@ -125,29 +143,37 @@ class Registry:
 
     def entity(self, name: str) -> Entity:
         if name not in self.entities:
-            raise FeatureStoreError(f"no entity '{name}' in {self.root} (entities: {', '.join(self.entities) or 'none'})")
+            raise FeatureStoreError(
+                f"no entity '{name}' in {self.root} (entities: {', '.join(self.entities) or 'none'})"
+            )
         return self.entities[name]
 
     def resolve(self, features: t.Sequence[str]) -> t.Dict[str, t.List[str]]:
         """`["group.feature", "group.*", "group", ...]` -> {group: [features in the order asked]}, checked."""
         if not features:
-            raise FeatureStoreError("name at least one feature: <feature_group>.<feature>, or <feature_group>.* for all of a group")
+            raise FeatureStoreError(
+                "name at least one feature: <feature_group>.<feature>, or <feature_group>.* for all of a group"
+            )
         out: t.Dict[str, t.List[str]] = {}
         problems = []
         for ref in features:
             ref = ref.strip()
             if ref.startswith("feature_group."):
-                ref = ref[len("feature_group."):]
+                ref = ref[len("feature_group.") :]
             group_name, _, feature = ref.partition(".")
             if group_name not in self.groups:
-                problems.append(f"'{ref}': no feature group '{group_name}' (feature groups: {', '.join(self.groups) or 'none'})")
+                problems.append(
+                    f"'{ref}': no feature group '{group_name}' (feature groups: {', '.join(self.groups) or 'none'})"
+                )
                 continue
             group = self.groups[group_name]
             chosen = group.feature_names if feature in ("", "*") else [feature]
             for f in chosen:
                 if f not in group.feature_names:
-                    problems.append(f"'{ref}': feature group '{group_name}' has no feature '{f}' "
-                                    f"(features: {', '.join(group.feature_names) or 'none'})")
+                    problems.append(
+                        f"'{ref}': feature group '{group_name}' has no feature '{f}' "
+                        f"(features: {', '.join(group.feature_names) or 'none'})"
+                    )
                 elif f not in out.setdefault(group_name, []):
                     out[group_name].append(f)
         if problems:

@@ -55,7 +55,7 @@ def subquery(query: exp.Query, name: str) -> exp.Subquery:
 
 
 def select(*columns: exp.Expr, source: exp.Expr, where: t.Sequence[t.Optional[exp.Expr]] = ()) -> exp.Select:
-    query = exp.Select(expressions=list(columns), **{"from_": exp.From(this=source)})
+    query = exp.Select(expressions=list(columns), from_=exp.From(this=source))
     conditions = [w for w in where if w is not None]
     if conditions:
         query.set("where", exp.Where(this=and_(*conditions)))
@@ -101,14 +101,21 @@ def tie_order(features: t.Sequence[str], desc: bool, table: t.Optional[str] = No
     return [o for f in features for o in null_lowest(lambda f=f: col(f, table), desc)]
 
 
-def over(func: exp.Expr, partition: t.Sequence[exp.Expr], order: t.Sequence[exp.Ordered] = (), running: bool = False) -> exp.Window:
+def over(
+    func: exp.Expr, partition: t.Sequence[exp.Expr], order: t.Sequence[exp.Ordered] = (), running: bool = False
+) -> exp.Window:
     """`func OVER (PARTITION BY .. ORDER BY ..)`; `running`: ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW."""
-    spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW") if running else None
-    return exp.Window(this=func, partition_by=list(partition), order=exp.Order(expressions=list(order)) if order else None, spec=spec)
+    spec = (
+        exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW") if running else None
+    )
+    return exp.Window(
+        this=func, partition_by=list(partition), order=exp.Order(expressions=list(order)) if order else None, spec=spec
+    )
 
 
-def first_per_partition(query: exp.Select, partition: t.Callable[[], t.List[exp.Expr]], order: t.Sequence[exp.Ordered],
-                        name: str) -> exp.Select:
+def first_per_partition(
+    query: exp.Select, partition: t.Callable[[], t.List[exp.Expr]], order: t.Sequence[exp.Ordered], name: str
+) -> exp.Select:
     """`query` keeping the first row of each partition: ROW_NUMBER in a subquery (engines without QUALIFY)."""
     outer = [col(e.alias_or_name) for e in query.expressions]
     query.append("expressions", alias(over(exp.RowNumber(), partition(), order), RANK))
@@ -120,12 +127,17 @@ def time_literal(value: datetime, to: exp.DataType) -> exp.Expr:
     if to.is_type(exp.DataType.Type.DATE):
         return exp.Cast(this=exp.Literal.string(value.strftime("%Y-%m-%d")), to=exp.DataType.build("DATE"))
     if to.is_type(exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIMESTAMPLTZ):
-        return exp.Cast(this=exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")), to=exp.DataType.build("TIMESTAMPTZ"))
+        return exp.Cast(
+            this=exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")), to=exp.DataType.build("TIMESTAMPTZ")
+        )
     return exp.Cast(this=exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S.%f")), to=exp.DataType.build("TIMESTAMP"))
 
 
 def minus_seconds(e: exp.Expr, delta: timedelta) -> exp.Expr:
-    return exp.Sub(this=e, expression=exp.Interval(this=exp.Literal.string(str(int(delta.total_seconds()))), unit=exp.var("SECOND")))
+    return exp.Sub(
+        this=e,
+        expression=exp.Interval(this=exp.Literal.string(str(int(delta.total_seconds()))), unit=exp.var("SECOND")),
+    )
 
 
 # ---- the models `seeknal translate` writes -----------------------------------------------------------------------
@@ -133,29 +145,47 @@ def minus_seconds(e: exp.Expr, delta: timedelta) -> exp.Expr:
 
 def latest_value_query(source: str, keys: t.Sequence[str], event_time: str, features: t.Sequence[str]) -> exp.Select:
     """One row per entity key: the group's latest row (the module's rule), for online serving."""
-    inner = select(*[col(c) for c in [*keys, event_time, *features]], source=table_expr(source),
-                   where=[not_null(col(c) for c in [*keys, event_time])])
+    inner = select(
+        *[col(c) for c in [*keys, event_time, *features]],
+        source=table_expr(source),
+        where=[not_null(col(c) for c in [*keys, event_time])],
+    )
     order = [exp.Ordered(this=col(event_time), desc=True), *tie_order(features, desc=True)]
     return first_per_partition(inner, lambda: [col(k) for k in keys], order, "ranked")
 
 
-def one_row_per_event(source: str, keys: t.Sequence[str], event_time: str, features: t.Sequence[str],
-                      where: t.Optional[exp.Expr] = None, name: str = "g") -> exp.Select:
+def one_row_per_event(
+    source: str,
+    keys: t.Sequence[str],
+    event_time: str,
+    features: t.Sequence[str],
+    where: t.Optional[exp.Expr] = None,
+    name: str = "g",
+) -> exp.Select:
     """The group's rows, one per (keys, event time): ties resolved by the module's rule."""
-    inner = select(*[col(c) for c in [*keys, event_time, *features]], source=table_expr(source),
-                   where=[not_null(col(c) for c in [*keys, event_time]), where])
-    return first_per_partition(inner, lambda: [col(c) for c in [*keys, event_time]], tie_order(features, desc=True), name)
+    inner = select(
+        *[col(c) for c in [*keys, event_time, *features]],
+        source=table_expr(source),
+        where=[not_null(col(c) for c in [*keys, event_time]), where],
+    )
+    return first_per_partition(
+        inner, lambda: [col(c) for c in [*keys, event_time]], tie_order(features, desc=True), name
+    )
 
 
-def entity_view_query(keys: t.Sequence[str], groups: t.Sequence[t.Tuple[str, str, str, t.Sequence[str]]],
-                      interval: t.Optional[t.Callable[[], t.Tuple[exp.Expr, exp.Expr]]] = None,
-                      time_name: str = "event_time") -> exp.Select:
+def entity_view_query(
+    keys: t.Sequence[str],
+    groups: t.Sequence[t.Tuple[str, str, str, t.Sequence[str]]],
+    interval: t.Optional[t.Callable[[], t.Tuple[exp.Expr, exp.Expr]]] = None,
+    time_name: str = "event_time",
+) -> exp.Select:
     """Every (keys, event time) at which any group of the entity has a row, with one struct per group.
 
     `groups`: (struct name, source table, event-time column, features). A group without a row at that point gives a
     NULL struct (a row whose features are NULL gives a struct of NULLs). `interval` builds the bounds (start, end) of
     the SQLMesh interval being computed, applied to every group's event time.
     """
+
     def bounded(event_time: str) -> t.Optional[exp.Expr]:
         if interval is None:
             return None
@@ -163,8 +193,12 @@ def entity_view_query(keys: t.Sequence[str], groups: t.Sequence[t.Tuple[str, str
         return exp.Between(this=exp.Cast(this=col(event_time), to=exp.DataType.build("TIMESTAMP")), low=low, high=high)
 
     parts: t.List[exp.Query] = [
-        select(*[col(k) for k in keys], alias(col(event_time), time_name), source=table_expr(source),
-               where=[not_null(col(c) for c in [*keys, event_time]), bounded(event_time)])
+        select(
+            *[col(k) for k in keys],
+            alias(col(event_time), time_name),
+            source=table_expr(source),
+            where=[not_null(col(c) for c in [*keys, event_time]), bounded(event_time)],
+        )
         for _, source, event_time, _features in groups
     ]
     # a balanced UNION tree: depth log2(groups), so entities with hundreds of groups stay within Python's recursion
@@ -178,6 +212,8 @@ def entity_view_query(keys: t.Sequence[str], groups: t.Sequence[t.Tuple[str, str
         on = and_(*[eq(col(k, "p"), col(k, g)) for k in keys], eq(col(time_name, "p"), col(event_time, g)))
         query.append("joins", exp.Join(this=subquery(rows, g), on=on, side="LEFT"))
         struct = exp.Struct(expressions=[exp.PropertyEQ(this=ident(f), expression=col(f, g)) for f in features])
-        value = exp.Case(ifs=[exp.If(this=exp.Is(this=col(event_time, g), expression=exp.Null()), true=exp.Null())], default=struct)
+        value = exp.Case(
+            ifs=[exp.If(this=exp.Is(this=col(event_time, g), expression=exp.Null()), true=exp.Null())], default=struct
+        )
         query.append("expressions", alias(value, name))
     return query

@@ -54,12 +54,22 @@ class SnapshotRef:
         """The end of the last processed interval (exclusive), UTC."""
         if not self.intervals:
             return None
-        return datetime.fromtimestamp(max(end for _, end in self.intervals) / 1000, tz=timezone.utc).replace(tzinfo=None)
+        return datetime.fromtimestamp(max(end for _, end in self.intervals) / 1000, tz=timezone.utc).replace(
+            tzinfo=None
+        )
 
     def to_json(self) -> t.Dict[str, t.Any]:
-        return {"model": self.model, "snapshot": self.name, "identifier": self.identifier, "version": self.version,
-                "fingerprint": self.fingerprint, "table": self.table, "kind": self.kind, "gateway": self.gateway,
-                "intervals": [[_iso(s), _iso(e)] for s, e in self.intervals]}
+        return {
+            "model": self.model,
+            "snapshot": self.name,
+            "identifier": self.identifier,
+            "version": self.version,
+            "fingerprint": self.fingerprint,
+            "table": self.table,
+            "kind": self.kind,
+            "gateway": self.gateway,
+            "intervals": [[_iso(s), _iso(e)] for s, e in self.intervals],
+        }
 
 
 def _iso(ms: int) -> str:
@@ -112,7 +122,7 @@ class FeatureStore:
             self._context.close()
             self._context = None
 
-    def __enter__(self) -> "FeatureStore":
+    def __enter__(self) -> FeatureStore:
         return self
 
     def __exit__(self, *exc: t.Any) -> None:
@@ -125,8 +135,10 @@ class FeatureStore:
         environment = self.context.state_reader.get_environment(env)
         if environment is None:
             known = ", ".join(self.environments()) or "none yet"
-            raise FeatureStoreError(f"environment '{env}' does not exist in {self.root} (environments: {known}); "
-                                    f"build it with `sqlmesh -p {self.root} plan{'' if env == 'prod' else ' ' + env}`")
+            raise FeatureStoreError(
+                f"environment '{env}' does not exist in {self.root} (environments: {known}); "
+                f"build it with `sqlmesh -p {self.root} plan{'' if env == 'prod' else ' ' + env}`"
+            )
         return environment
 
     def _fqn(self, model: str) -> str:
@@ -160,12 +172,17 @@ class FeatureStore:
         kind = snapshot.model.kind
         time_column = getattr(kind, "time_column", None)
         return SnapshotRef(
-            model=model, name=snapshot.name, identifier=snapshot.identifier, version=snapshot.version,
-            fingerprint=snapshot.fingerprint.model_dump(mode="json"), table=snapshot.table_name(is_deployable=deployable),
+            model=model,
+            name=snapshot.name,
+            identifier=snapshot.identifier,
+            version=snapshot.version,
+            fingerprint=snapshot.fingerprint.model_dump(mode="json"),
+            table=snapshot.table_name(is_deployable=deployable),
             intervals=[tuple(i) for i in (snapshot.intervals if deployable else snapshot.dev_intervals)],
             kind=kind.name.value if hasattr(kind.name, "value") else str(kind.name),
             time_column=time_column.column.name if time_column is not None else None,
-            gateway=snapshot.model.gateway, owner=snapshot.model.owner,
+            gateway=snapshot.model.gateway,
+            owner=snapshot.model.owner,
         )
 
     def _adapter(self, gateway: t.Optional[str]):
@@ -192,11 +209,30 @@ class FeatureStore:
                 if refs[group.model] is not None:
                     versions[name][env] = refs[group.model].identifier
         return {
-            "entities": [{"name": e.name, "join_keys": e.join_keys, "description": e.description,
-                          "feature_groups": e.feature_groups, "view": e.view} for e in self.registry.entities.values()],
-            "feature_groups": [{"name": g.name, "entity": g.entity, "event_time": g.event_time, "features": g.feature_names,
-                                "owner": g.owner, "online": g.online, "online_ttl": g.online_ttl, "model": g.model,
-                                "fingerprints": versions[g.name]} for g in groups.values()],
+            "entities": [
+                {
+                    "name": e.name,
+                    "join_keys": e.join_keys,
+                    "description": e.description,
+                    "feature_groups": e.feature_groups,
+                    "view": e.view,
+                }
+                for e in self.registry.entities.values()
+            ],
+            "feature_groups": [
+                {
+                    "name": g.name,
+                    "entity": g.entity,
+                    "event_time": g.event_time,
+                    "features": g.feature_names,
+                    "owner": g.owner,
+                    "online": g.online,
+                    "online_ttl": g.online_ttl,
+                    "model": g.model,
+                    "fingerprints": versions[g.name],
+                }
+                for g in groups.values()
+            ],
         }
 
     def describe_group(self, name: str) -> t.Dict[str, t.Any]:
@@ -204,19 +240,42 @@ class FeatureStore:
         versions, types = self._versions(group.model)
         latest = self._versions(group.latest_model)[0] if group.latest_model else {}
         return {
-            "name": group.name, "node": group.node, "file": group.file, "model": group.model, "entity": group.entity,
-            "join_keys": group.join_keys, "event_time": group.event_time, "description": group.description,
-            "owner": group.owner, "online": group.online, "online_ttl": group.online_ttl, "latest_model": group.latest_model,
-            "features": [{"name": f.name, "type": types.get(f.name), "dtype": f.dtype, "description": f.description,
-                          "declared": f.declared} for f in group.features],
-            "environments": versions, "latest_environments": latest,
+            "name": group.name,
+            "node": group.node,
+            "file": group.file,
+            "model": group.model,
+            "entity": group.entity,
+            "join_keys": group.join_keys,
+            "event_time": group.event_time,
+            "description": group.description,
+            "owner": group.owner,
+            "online": group.online,
+            "online_ttl": group.online_ttl,
+            "latest_model": group.latest_model,
+            "features": [
+                {
+                    "name": f.name,
+                    "type": types.get(f.name),
+                    "dtype": f.dtype,
+                    "description": f.description,
+                    "declared": f.declared,
+                }
+                for f in group.features
+            ],
+            "environments": versions,
+            "latest_environments": latest,
         }
 
     def describe_entity(self, name: str) -> t.Dict[str, t.Any]:
         entity = self.registry.entity(name)
-        return {"name": entity.name, "join_keys": entity.join_keys, "description": entity.description,
-                "feature_groups": entity.feature_groups, "view": entity.view,
-                "environments": self._versions(entity.view)[0] if entity.view else {}}
+        return {
+            "name": entity.name,
+            "join_keys": entity.join_keys,
+            "description": entity.description,
+            "feature_groups": entity.feature_groups,
+            "view": entity.view,
+            "environments": self._versions(entity.view)[0] if entity.view else {},
+        }
 
     def _versions(self, model: str) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, str]]:
         """Per environment: the snapshot fingerprint and table serving `model`; and column types from self.env."""
@@ -226,8 +285,12 @@ class FeatureStore:
             ref = self.snapshots([model], env)[model]
             if ref is None:
                 continue
-            versions[env] = {"fingerprint": ref.identifier, "version": ref.version, "table": ref.table,
-                             "processed_until": ref.processed_until.isoformat() if ref.processed_until else None}
+            versions[env] = {
+                "fingerprint": ref.identifier,
+                "version": ref.version,
+                "table": ref.table,
+                "processed_until": ref.processed_until.isoformat() if ref.processed_until else None,
+            }
             if env == self.env or not types:
                 columns = self._columns(self._adapter(ref.gateway), ref.table)
                 types = {c: ty.sql("duckdb") for c, ty in columns.items()}
@@ -235,32 +298,54 @@ class FeatureStore:
 
     # ---- point-in-time training sets -----------------------------------------------------------------------------
 
-    def historical(self, spine: training.SpineLike, features: t.Sequence[str], *, as_of_column: t.Optional[str] = None,
-                   ttl: t.Union[TTL, t.Dict[str, TTL]] = None, full_feature_names: bool = False, form: t.Optional[str] = None,
-                   output: t.Union[str, Path, None] = None) -> TrainingSet:
+    def historical(
+        self,
+        spine: training.SpineLike,
+        features: t.Sequence[str],
+        *,
+        as_of_column: t.Optional[str] = None,
+        ttl: t.Union[TTL, t.Dict[str, TTL]] = None,
+        full_feature_names: bool = False,
+        form: t.Optional[str] = None,
+        output: t.Union[str, Path, None] = None,
+    ) -> TrainingSet:
         """For each spine row, every feature's latest value at or before the spine's time (see plan.py)."""
         requested = self.registry.resolve(features)
         models = {name: self.registry.groups[name].model for name in requested}
         refs = self.snapshots(list(models.values()))
         missing = [f"{name} (model {models[name]})" for name in requested if refs[models[name]] is None]
         if missing:
-            raise FeatureStoreError(f"not in environment '{self.env}' of {self.root}: {', '.join(missing)}; "
-                                    f"plan it with `sqlmesh -p {self.root} plan{'' if self.env == 'prod' else ' ' + self.env}`")
+            raise FeatureStoreError(
+                f"not in environment '{self.env}' of {self.root}: {', '.join(missing)}; "
+                f"plan it with `sqlmesh -p {self.root} plan{'' if self.env == 'prod' else ' ' + self.env}`"
+            )
         groups = [(name, refs[models[name]], feats) for name, feats in requested.items()]
         ttls = self._ttls(ttl, list(requested))
-        request = {"features": list(features), "groups": list(requested), "as_of_column": as_of_column,
-                   "full_feature_names": full_feature_names, "ttl": {g: format_ttl(v) for g, v in ttls.items()}}
+        request = {
+            "features": list(features),
+            "groups": list(requested),
+            "as_of_column": as_of_column,
+            "full_feature_names": full_feature_names,
+            "ttl": {g: format_ttl(v) for g, v in ttls.items()},
+        }
         return self._build(spine, groups, request, ttls, form, output, replay_of=None)
 
-    def replay(self, manifest: t.Union[str, Path, t.Dict[str, t.Any]], *, spine: t.Optional[training.SpineLike] = None,
-               output: t.Union[str, Path, None] = None) -> TrainingSet:
+    def replay(
+        self,
+        manifest: t.Union[str, Path, t.Dict[str, t.Any]],
+        *,
+        spine: t.Optional[training.SpineLike] = None,
+        output: t.Union[str, Path, None] = None,
+    ) -> TrainingSet:
         """Rebuild a training set from the snapshots its manifest names; refuse when one is gone or rows differ."""
         from sqlmesh.core.snapshot import SnapshotId
 
         source = manifest if isinstance(manifest, (str, Path)) else None
         manifest = training.read_manifest(manifest) if source is not None else manifest
         recorded = manifest["feature_groups"]
-        order = manifest["request"].get("groups") or list(recorded)  # the JSON keeps keys sorted; columns follow the request
+        order = manifest["request"].get("groups") or list(
+            recorded
+        )  # the JSON keeps keys sorted; columns follow the request
         ids = {g: SnapshotId(name=e["snapshot"], identifier=e["identifier"]) for g, e in recorded.items()}
         found = self.context.state_reader.get_snapshots(list(ids.values()))
         gone = []
@@ -279,21 +364,35 @@ class FeatureStore:
             raise FeatureStoreError(
                 "cannot replay the training set: SQLMesh no longer has these snapshots (the janitor removes snapshots "
                 "no environment uses once their snapshot_ttl has passed, or an environment was invalidated):\n"
-                + "\n".join(f"  - {g}" for g in gone))
+                + "\n".join(f"  - {g}" for g in gone)
+            )
         spine_source = spine if spine is not None else manifest["spine"].get("path")
         if spine_source is None:
-            raise FeatureStoreError("the training set was built from an in-memory spine: pass the same spine to replay it")
+            raise FeatureStoreError(
+                "the training set was built from an in-memory spine: pass the same spine to replay it"
+            )
         if spine is None and not Path(spine_source).is_file():
-            raise FeatureStoreError(f"the spine the training set was built from, {spine_source}, is gone: pass it with --spine (spine=)")
+            raise FeatureStoreError(
+                f"the spine the training set was built from, {spine_source}, is gone: pass it with --spine (spine=)"
+            )
         request = dict(manifest["request"])
         ttls = {g: parse_ttl(v) for g, v in (request.get("ttl") or {}).items()}
-        result = self._build(spine_source, groups, request, ttls, manifest["request"].get("form"), None,
-                             replay_of=manifest, expected_spine=manifest["spine"]["sha256"])
+        result = self._build(
+            spine_source,
+            groups,
+            request,
+            ttls,
+            manifest["request"].get("form"),
+            None,
+            replay_of=manifest,
+            expected_spine=manifest["spine"]["sha256"],
+        )
         if result.manifest["output"]["sha256"] != manifest["output"]["sha256"]:
             raise FeatureStoreError(
                 f"the replay does not reproduce the training set: its rows differ (content hash "
                 f"{result.manifest['output']['sha256'][:12]} instead of {manifest['output']['sha256'][:12]}). The snapshots "
-                "still exist, but their data changed since (a restatement, or a FULL model re-run).")
+                "still exist, but their data changed since (a restatement, or a FULL model re-run)."
+            )
         if output is not None:
             result.path = Path(output).resolve()
             result.manifest["output"]["path"] = str(result.path)
@@ -307,16 +406,25 @@ class FeatureStore:
                 raise FeatureStoreError(f"ttl given for feature groups not requested: {', '.join(unknown)}")
             return {g: parse_ttl(ttl.get(g), f"ttl of {g}") for g in groups}
         value = parse_ttl(ttl)
-        return {g: value for g in groups}
+        return dict.fromkeys(groups, value)
 
-    def _build(self, spine_source: training.SpineLike, groups: t.Sequence[t.Tuple[str, SnapshotRef, t.List[str]]],
-               request: t.Dict[str, t.Any], ttls: t.Dict[str, t.Optional[timedelta]], form: t.Optional[str],
-               output: t.Union[str, Path, None], replay_of: t.Optional[t.Dict[str, t.Any]],
-               expected_spine: t.Optional[str] = None) -> TrainingSet:
+    def _build(
+        self,
+        spine_source: training.SpineLike,
+        groups: t.Sequence[t.Tuple[str, SnapshotRef, t.List[str]]],
+        request: t.Dict[str, t.Any],
+        ttls: t.Dict[str, t.Optional[timedelta]],
+        form: t.Optional[str],
+        output: t.Union[str, Path, None],
+        replay_of: t.Optional[t.Dict[str, t.Any]],
+        expected_spine: t.Optional[str] = None,
+    ) -> TrainingSet:
         gateways = {ref.gateway for _, ref, _ in groups}
         if len(gateways) > 1:
-            raise FeatureStoreError(f"the feature groups live on different gateways ({', '.join(sorted(map(str, gateways)))}); "
-                                    "ask for the groups of one gateway at a time")
+            raise FeatureStoreError(
+                f"the feature groups live on different gateways ({', '.join(sorted(map(str, gateways)))}); "
+                "ask for the groups of one gateway at a time"
+            )
         gateway = gateways.pop()
         adapter = self._adapter(gateway)
         duck = adapter.dialect == "duckdb"
@@ -326,23 +434,34 @@ class FeatureStore:
         table, spine_path = training.read_spine(spine_source, con)
         spine_hash = training.digest(table)
         if expected_spine is not None and spine_hash != expected_spine:
-            raise FeatureStoreError(f"the spine ({spine_path or 'in memory'}) is not the one the training set was built from "
-                                    "(content hash differs); pass the original spine")
+            raise FeatureStoreError(
+                f"the spine ({spine_path or 'in memory'}) is not the one the training set was built from "
+                "(content hash differs); pass the original spine"
+            )
         spine_types = _arrow_types(table, con)
         as_of = request.get("as_of_column") or _default_as_of(spine_types)
         requests = []
         for name, ref, feats in groups:
             columns = self._columns(adapter, ref.table)
             if replay_of is not None:  # what the training set used, whatever the project says today
-                keys, event_time = tuple(replay_of["feature_groups"][name]["join_keys"]), replay_of["feature_groups"][name]["event_time"]
+                keys, event_time = (
+                    tuple(replay_of["feature_groups"][name]["join_keys"]),
+                    replay_of["feature_groups"][name]["event_time"],
+                )
             else:
                 keys, event_time = tuple(self.registry.groups[name].join_keys), self.registry.groups[name].event_time
             absent = [c for c in [*keys, event_time, *feats] if c not in columns]
             if absent:
-                raise FeatureStoreError(f"{name}: the table {ref.table} (environment '{self.env}') has no column "
-                                        f"{', '.join(absent)}; plan the environment after translating")
+                raise FeatureStoreError(
+                    f"{name}: the table {ref.table} (environment '{self.env}') has no column "
+                    f"{', '.join(absent)}; plan the environment after translating"
+                )
             group = GroupTable(name, ref.table, keys, event_time, columns)
-            before = ref.processed_until if ref.kind == "INCREMENTAL_BY_TIME_RANGE" and ref.time_column == event_time else None
+            before = (
+                ref.processed_until
+                if ref.kind == "INCREMENTAL_BY_TIME_RANGE" and ref.time_column == event_time
+                else None
+            )
             requests.append(GroupRequest(group, feats, ttls.get(name), before))
         import numpy as np
 
@@ -352,23 +471,42 @@ class FeatureStore:
         result = self._run(adapter, con, sql, spine_rows)
 
         manifest: t.Dict[str, t.Any] = {
-            "kind": training.MANIFEST_KIND, "version": training.MANIFEST_VERSION,
+            "kind": training.MANIFEST_KIND,
+            "version": training.MANIFEST_VERSION,
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "project": str(self.root), "environment": self.env if replay_of is None else replay_of["environment"],
+            "project": str(self.root),
+            "environment": self.env if replay_of is None else replay_of["environment"],
             "request": {**request, "as_of_column": as_of, "form": form},
-            "spine": {"path": str(spine_path) if spine_path else None, "rows": table.num_rows, "sha256": spine_hash,
-                      "columns": {c: ty.sql("duckdb") for c, ty in spine_types.items()}},
+            "spine": {
+                "path": str(spine_path) if spine_path else None,
+                "rows": table.num_rows,
+                "sha256": spine_hash,
+                "columns": {c: ty.sql("duckdb") for c, ty in spine_types.items()},
+            },
             "feature_groups": {
-                name: {**ref.to_json(), "join_keys": list(req.group.join_keys), "event_time": req.group.event_time,
-                       "features": list(feats), "ttl": format_ttl(req.ttl),
-                       "event_time_before": req.before.isoformat() if req.before else None}
+                name: {
+                    **ref.to_json(),
+                    "join_keys": list(req.group.join_keys),
+                    "event_time": req.group.event_time,
+                    "features": list(feats),
+                    "ttl": format_ttl(req.ttl),
+                    "event_time_before": req.before.isoformat() if req.before else None,
+                }
                 for (name, ref, feats), req in zip(groups, requests)
             },
-            "output": {"path": None, "rows": result.num_rows, "columns": plan.output_columns, "sha256": training.digest(result)},
+            "output": {
+                "path": None,
+                "rows": result.num_rows,
+                "columns": plan.output_columns,
+                "sha256": training.digest(result),
+            },
             "versions": _versions(),
         }
         if replay_of is not None:
-            manifest["replay_of"] = {"created_at": replay_of.get("created_at"), "output": replay_of["output"].get("path")}
+            manifest["replay_of"] = {
+                "created_at": replay_of.get("created_at"),
+                "output": replay_of["output"].get("path"),
+            }
         training_set = TrainingSet(result, manifest)
         if output is not None:
             training_set.path = Path(output).resolve()
@@ -392,17 +530,26 @@ class FeatureStore:
 
     # ---- online --------------------------------------------------------------------------------------------------
 
-    def online(self, entity: str, keys: t.Sequence[t.Any], features: t.Optional[t.Sequence[str]] = None, *,
-               ttl: t.Union[str, TTL, t.Dict[str, TTL]] = "declared", as_of: t.Optional[datetime] = None,
-               full_feature_names: bool = False):
+    def online(
+        self,
+        entity: str,
+        keys: t.Sequence[t.Any],
+        features: t.Optional[t.Sequence[str]] = None,
+        *,
+        ttl: t.Union[str, TTL, t.Dict[str, TTL]] = "declared",
+        as_of: t.Optional[datetime] = None,
+        full_feature_names: bool = False,
+    ):
         """The latest value per key of each feature (NULL when older than the TTL: by default each group's
         declared `online.ttl`; `ttl=None` for none), as a pandas DataFrame in the order of `keys`."""
         ent = self.registry.entity(entity)
         if features is None:
             served = [g for g in ent.feature_groups if self.registry.groups[g].latest_model]
             if not served:
-                raise FeatureStoreError(f"entity '{entity}' has no feature group served online (set `online: {{enabled: true}}` "
-                                        "on a feature group and translate again)")
+                raise FeatureStoreError(
+                    f"entity '{entity}' has no feature group served online (set `online: {{enabled: true}}` "
+                    "on a feature group and translate again)"
+                )
             requested = {g: self.registry.groups[g].feature_names for g in served}
         else:
             requested = self.registry.resolve(features)
@@ -412,14 +559,18 @@ class FeatureStore:
             if group.entity != entity:
                 problems.append(f"{g} belongs to entity '{group.entity}', not '{entity}'")
             elif not group.latest_model:
-                problems.append(f"{g} is not served online (no latest-value model: `online` is off in {group.file or group.node})")
+                problems.append(
+                    f"{g} is not served online (no latest-value model: `online` is off in {group.file or group.node})"
+                )
         if problems:
             raise FeatureStoreError("cannot serve these features online:\n" + "\n".join(f"  - {p}" for p in problems))
         latest_models = {g: self.registry.groups[g].latest_model for g in requested}
         refs = self.snapshots(list(latest_models.values()))
         missing = [m for m in latest_models.values() if refs[m] is None]
         if missing:
-            raise FeatureStoreError(f"not in environment '{self.env}' of {self.root}: {', '.join(missing)}; plan the environment")
+            raise FeatureStoreError(
+                f"not in environment '{self.env}' of {self.root}: {', '.join(missing)}; plan the environment"
+            )
         gateways = {refs[m].gateway for m in latest_models.values()}
         if len(gateways) > 1:
             raise FeatureStoreError("the feature groups live on different gateways; ask for one gateway at a time")
@@ -427,18 +578,35 @@ class FeatureStore:
         tables, taken = [], set(ent.join_keys)
         for g, feats in requested.items():
             group, ref = self.registry.groups[g], refs[latest_models[g]]
-            group_ttl = parse_ttl(group.online_ttl, f"online.ttl of {g}") if ttl == "declared" else (
-                parse_ttl(ttl.get(g)) if isinstance(ttl, dict) else parse_ttl(ttl))
+            group_ttl = (
+                parse_ttl(group.online_ttl, f"online.ttl of {g}")
+                if ttl == "declared"
+                else (parse_ttl(ttl.get(g)) if isinstance(ttl, dict) else parse_ttl(ttl))
+            )
             outputs = []
             for f in feats:
                 out = f"{g}__{f}" if full_feature_names else f
                 if out in taken:
-                    raise FeatureStoreError(f"output column '{out}' appears twice; ask for full feature names (<group>__<feature>)")
+                    raise FeatureStoreError(
+                        f"output column '{out}' appears twice; ask for full feature names (<group>__<feature>)"
+                    )
                 taken.add(out)
                 outputs.append((f, out))
-            tables.append(LatestTable(g, ref.table, group.join_keys, group.event_time, self._columns(adapter, ref.table), outputs, group_ttl))
+            tables.append(
+                LatestTable(
+                    g,
+                    ref.table,
+                    group.join_keys,
+                    group.event_time,
+                    self._columns(adapter, ref.table),
+                    outputs,
+                    group_ttl,
+                )
+            )
         moment = as_of or datetime.now(timezone.utc).replace(tzinfo=None)
-        sql = q.render(online_query(ent.join_keys, normalise_keys(keys, ent.join_keys), tables, moment), adapter.dialect)
+        sql = q.render(
+            online_query(ent.join_keys, normalise_keys(keys, ent.join_keys), tables, moment), adapter.dialect
+        )
         if adapter.dialect == "duckdb":
             return training.arrow_of(adapter.connection.execute(sql)).to_pandas()
         return adapter.fetchdf(sql)
@@ -467,8 +635,10 @@ def _default_as_of(types: t.Dict[str, exp.DataType]) -> str:
     temporal = [c for c, ty in types.items() if ty.this in TEMPORAL]
     if len(temporal) == 1:
         return temporal[0]
-    raise FeatureStoreError("name the spine's time column (as_of_column / --as-of-column): "
-                            + (f"it has several ({', '.join(temporal)})" if temporal else "it has no date or timestamp column"))
+    raise FeatureStoreError(
+        "name the spine's time column (as_of_column / --as-of-column): "
+        + (f"it has several ({', '.join(temporal)})" if temporal else "it has no date or timestamp column")
+    )
 
 
 def _versions() -> t.Dict[str, str]:
@@ -486,10 +656,18 @@ def _versions() -> t.Dict[str, str]:
 # ---- one-call API ----------------------------------------------------------------------------------------------
 
 
-def get_historical_features(spine: training.SpineLike, features: t.Sequence[str], env: str = "prod", *,
-                            project: t.Union[str, Path] = ".", as_of_column: t.Optional[str] = None,
-                            ttl: t.Union[TTL, t.Dict[str, TTL]] = None, full_feature_names: bool = False,
-                            form: t.Optional[str] = None, output: t.Union[str, Path, None] = None):
+def get_historical_features(
+    spine: training.SpineLike,
+    features: t.Sequence[str],
+    env: str = "prod",
+    *,
+    project: t.Union[str, Path] = ".",
+    as_of_column: t.Optional[str] = None,
+    ttl: t.Union[TTL, t.Dict[str, TTL]] = None,
+    full_feature_names: bool = False,
+    form: t.Optional[str] = None,
+    output: t.Union[str, Path, None] = None,
+):
     """A point-in-time training set as a pandas DataFrame (its manifest in `.attrs["seeknal_manifest"]`).
 
     `spine`: DataFrame, Arrow table or .parquet/.csv path with the entities' join keys and a time column
@@ -498,20 +676,40 @@ def get_historical_features(spine: training.SpineLike, features: t.Sequence[str]
     the manifest sidecar.
     """
     with FeatureStore(project, env) as store:
-        return store.historical(spine, features, as_of_column=as_of_column, ttl=ttl, full_feature_names=full_feature_names,
-                                form=form, output=output).to_pandas()
+        return store.historical(
+            spine,
+            features,
+            as_of_column=as_of_column,
+            ttl=ttl,
+            full_feature_names=full_feature_names,
+            form=form,
+            output=output,
+        ).to_pandas()
 
 
-def replay_training_set(manifest: t.Union[str, Path], *, project: t.Union[str, Path, None] = None,
-                        spine: t.Optional[training.SpineLike] = None, output: t.Union[str, Path, None] = None):
+def replay_training_set(
+    manifest: t.Union[str, Path],
+    *,
+    project: t.Union[str, Path, None] = None,
+    spine: t.Optional[training.SpineLike] = None,
+    output: t.Union[str, Path, None] = None,
+):
     recorded = training.read_manifest(manifest)
     with FeatureStore(project or recorded["project"], recorded["environment"]) as store:
         return store.replay(recorded, spine=spine, output=output).to_pandas()
 
 
-def get_online_features(entity: str, keys: t.Sequence[t.Any], features: t.Optional[t.Sequence[str]] = None,
-                        env: str = "prod", *, project: t.Union[str, Path] = ".", ttl: t.Any = "declared",
-                        as_of: t.Optional[datetime] = None, full_feature_names: bool = False):
+def get_online_features(
+    entity: str,
+    keys: t.Sequence[t.Any],
+    features: t.Optional[t.Sequence[str]] = None,
+    env: str = "prod",
+    *,
+    project: t.Union[str, Path] = ".",
+    ttl: t.Any = "declared",
+    as_of: t.Optional[datetime] = None,
+    full_feature_names: bool = False,
+):
     """Latest values per key (pandas DataFrame, one row per key in the order given)."""
     with FeatureStore(project, env) as store:
         return store.online(entity, keys, features, ttl=ttl, as_of=as_of, full_feature_names=full_feature_names)

@@ -40,7 +40,6 @@ def read_spine(spine: SpineLike, con: t.Any = None) -> t.Tuple[pa.Table, t.Optio
         if not path.is_file():
             raise FeatureStoreError(f"{path}: no such spine file")
         import duckdb
-
         from sqlglot import exp
 
         reading = exp.select("*").from_(exp.func(reader, exp.Literal.string(str(path)))).sql("duckdb")
@@ -82,16 +81,23 @@ def _column_parts(array: pa.Array, np: t.Any) -> t.Iterator[t.Any]:
 
     kind = array.type
     yield np.packbits(array.is_null().to_numpy(zero_copy_only=False)).tobytes()
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+    if (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+    ):
         filled = pc.fill_null(array.cast(pa.large_binary()), b"")
-        offsets = np.frombuffer(filled.buffers()[1], dtype=np.int64)[filled.offset:filled.offset + len(filled) + 1]
+        offsets = np.frombuffer(filled.buffers()[1], dtype=np.int64)[filled.offset : filled.offset + len(filled) + 1]
         yield (offsets - offsets[0]).tobytes()
-        yield memoryview(filled.buffers()[2])[offsets[0]:offsets[-1]] if len(filled) else b""
+        yield memoryview(filled.buffers()[2])[offsets[0] : offsets[-1]] if len(filled) else b""
     elif pa.types.is_boolean(kind):
         yield pc.fill_null(array, False).to_numpy(zero_copy_only=False).tobytes()
     elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_temporal(kind):
         width = kind.bit_width
-        as_int = array.view(pa.int64() if width == 64 else pa.int32() if width == 32 else pa.int16() if width == 16 else pa.int8())
+        as_int = array.view(
+            pa.int64() if width == 64 else pa.int32() if width == 32 else pa.int16() if width == 16 else pa.int8()
+        )
         yield pc.fill_null(as_int, 0).to_numpy(zero_copy_only=False).tobytes()
     else:
         yield "\x1f".join(repr(v) for v in array.to_pylist()).encode()
@@ -145,5 +151,7 @@ def read_manifest(path: t.Union[str, Path]) -> t.Dict[str, t.Any]:
     if not isinstance(manifest, dict) or manifest.get("kind") != MANIFEST_KIND:
         raise FeatureStoreError(f"{path}: not a training-set manifest (written by `seeknal features historical`)")
     if manifest.get("version") != MANIFEST_VERSION:
-        raise FeatureStoreError(f"{path}: manifest version {manifest.get('version')} is not supported (this seeknal-sqlmesh reads {MANIFEST_VERSION})")
+        raise FeatureStoreError(
+            f"{path}: manifest version {manifest.get('version')} is not supported (this seeknal-sqlmesh reads {MANIFEST_VERSION})"
+        )
     return manifest

@@ -46,8 +46,12 @@ def seeknal_export(evaluator, model_name: exp.Expr, path: exp.Expr, fmt: exp.Exp
         return _nothing()  # rendered outside a plan/run: nothing to export
     if evaluator.dialect not in ("duckdb", None, ""):
         # the file is written by DuckDB's COPY; another engine (a StarRocks gateway) cannot write local files
-        logger.warning("seeknal: the export of %s to %s runs on the DuckDB gateway only (this plan runs on %s)",
-                       model_name.name, path.name, evaluator.dialect)
+        logger.warning(
+            "seeknal: the export of %s to %s runs on the DuckDB gateway only (this plan runs on %s)",
+            model_name.name,
+            path.name,
+            evaluator.dialect,
+        )
         return _nothing()
     env = evaluator.this_env
     view = environment_view(model_name.name, env)

@@ -41,7 +41,9 @@ def shift(day: date, unit: str, offset: int) -> date:
 
 
 @macro()
-def seeknal_date(evaluator, unit: exp.Expr, offset: exp.Expr, bound: exp.Expr = exp.Literal.string("end")) -> exp.Literal:
+def seeknal_date(
+    evaluator, unit: exp.Expr, offset: exp.Expr, bound: exp.Expr = exp.Literal.string("end")
+) -> exp.Literal:
     """'YYYY-MM-DD' of the run date shifted by `offset` days, or the first day of a shifted month/year."""
     return exp.Literal.string(shift(run_date(evaluator, bound.name), unit.name, int(offset.sql())).isoformat())
 

@@ -113,7 +113,7 @@ def upstream_of(node: Node, python: t.Optional[PythonNodeInfo]) -> t.List[str]:
 
 def _order(project: Project, problems: Problems) -> t.List[str]:
     """Kahn's algorithm with lexicographic tie-breaks (Seeknal's order); report nodes on a cycle."""
-    indegree = {n: 0 for n in project.nodes}
+    indegree = dict.fromkeys(project.nodes, 0)
     children: t.Dict[str, t.List[str]] = {n: [] for n in project.nodes}
     for node_id, ups in project.edges.items():
         for up in ups:
@@ -173,7 +173,12 @@ def load_project(
         if node is None:
             continue
         if node.id in seen:
-            problems.error(path, node.id, "name", f"duplicate node id '{node.id}' (also defined in {problems.relative(seen[node.id])})")
+            problems.error(
+                path,
+                node.id,
+                "name",
+                f"duplicate node id '{node.id}' (also defined in {problems.relative(seen[node.id])})",
+            )
             continue
         seen[node.id] = path
         node.python = info is not None

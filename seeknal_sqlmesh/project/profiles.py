@@ -38,7 +38,9 @@ def _connection(name: str, raw: t.Dict[str, t.Any], default_type: str) -> Connec
                 continue
         values[key] = value
     conn_type = str(values.pop("type", default_type)).lower()
-    return Connection(name=name, type="postgresql" if conn_type == "postgres" else conn_type, values=values, env_refs=env_refs)
+    return Connection(
+        name=name, type="postgresql" if conn_type == "postgres" else conn_type, values=values, env_refs=env_refs
+    )
 
 
 def load_profile(path: t.Optional[Path], problems: Problems) -> Profile:

@@ -38,7 +38,9 @@ def _literal_kwargs(dec: ast.expr, path: Path, node_name: str, problems: Problem
             kwargs[kw.arg] = ast.literal_eval(kw.value)
         except ValueError:
             problems.error(
-                path, node_name, kw.arg,
+                path,
+                node_name,
+                kw.arg,
                 f"decorator argument at line {kw.value.lineno} is not a literal",
                 "Seeknal nodes are read without running the file: use literal values",
             )
@@ -88,7 +90,9 @@ def read_python_nodes(path: Path, problems: Problems) -> t.List[t.Tuple[t.Dict[s
         if kind == "transform":
             fields.setdefault("transform", "")  # the function body is the transform
         if kind == "second_order_aggregation":
-            fields.setdefault("source", "")  # the function body returns the data source (see translators/python_node.py)
+            fields.setdefault(
+                "source", ""
+            )  # the function body returns the data source (see translators/python_node.py)
         if kind == "source":  # @source(query=..., connection=...) are params in YAML
             params = dict(fields.get("params") or {})
             for key in ("query", "connection"):

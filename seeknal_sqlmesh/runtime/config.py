@@ -31,6 +31,8 @@ _project_dir: t.Optional[Path] = None
 
 def project_dir() -> Path:
     return _project_dir or Path.cwd()
+
+
 _PATH_KEYS = ("database",)
 
 
@@ -75,14 +77,28 @@ def load_project_config(root: Path, argv: t.Optional[t.Sequence[str]] = None) ->
     _project_dir = root
     settings = load_config_from_yaml(root / SETTINGS_FILE)
     settings["gateways"] = active_gateways(settings, sys.argv if argv is None else argv)
-    skipped = {g: files for g, files in (settings.pop(GATEWAY_MODELS_KEY, None) or {}).items() if g not in settings["gateways"]}
+    skipped = {
+        g: files for g, files in (settings.pop(GATEWAY_MODELS_KEY, None) or {}).items() if g not in settings["gateways"]
+    }
     if skipped:
-        settings["ignore_patterns"] = [*settings.get("ignore_patterns", []), *(f for files in skipped.values() for f in files)]
-        counts = ", ".join(f"{len([f for f in files if f.startswith('models/')])} on '{g}'" for g, files in skipped.items())
-        logger.warning("seeknal: models of gateways not requested are not loaded (%s); use --gateway NAME or %s=all", counts, GATEWAYS_ENV)
+        settings["ignore_patterns"] = [
+            *settings.get("ignore_patterns", []),
+            *(f for files in skipped.values() for f in files),
+        ]
+        counts = ", ".join(
+            f"{len([f for f in files if f.startswith('models/')])} on '{g}'" for g, files in skipped.items()
+        )
+        logger.warning(
+            "seeknal: models of gateways not requested are not loaded (%s); use --gateway NAME or %s=all",
+            counts,
+            GATEWAYS_ENV,
+        )
     for gateway in (settings.get("gateways") or {}).values():
         if (gateway.get("connection") or {}).get("type") == "starrocks" and not gateway.get("state_connection"):
-            gateway["state_connection"] = {"type": "duckdb", "database": STATE_FILE}  # StarRocks cannot hold SQLMesh state (no DDL transactions)
+            gateway["state_connection"] = {
+                "type": "duckdb",
+                "database": STATE_FILE,
+            }  # StarRocks cannot hold SQLMesh state (no DDL transactions)
         for key in ("connection", "state_connection", "test_connection"):
             _anchor_paths(gateway.get(key), root)
     return Config.parse_obj(settings)

@@ -43,9 +43,31 @@ INPUT = "__seeknal_profile_input"
 RAW = "__seeknal_profile_raw"
 DEFAULT_MAX_TOP_VALUES = 5
 
-NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-           "UHUGEINT", "FLOAT", "DOUBLE", "REAL"}
-TEMPORAL = {"DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE", "DATETIME", "TIMESTAMPTZ"}
+NUMERIC = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "REAL",
+}
+TEMPORAL = {
+    "DATE",
+    "TIMESTAMP",
+    "TIMESTAMP_S",
+    "TIMESTAMP_MS",
+    "TIMESTAMP_NS",
+    "TIMESTAMP WITH TIME ZONE",
+    "DATETIME",
+    "TIMESTAMPTZ",
+}
 CATEGORICAL = {"VARCHAR", "BOOLEAN"}
 
 
@@ -97,7 +119,9 @@ def _epoch(e: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this="epoch", expressions=[e])
 
 
-def _metric_expressions(column: str, category: str, duckdb_type: str, now: t.Optional[dt.datetime]) -> t.List[t.Tuple[str, exp.Expr]]:
+def _metric_expressions(
+    column: str, category: str, duckdb_type: str, now: t.Optional[dt.datetime]
+) -> t.List[t.Tuple[str, exp.Expr]]:
     c = _col(column)
     rows = exp.Count(this=exp.Star())
     nulls = exp.Sub(this=exp.Count(this=exp.Star()), expression=exp.Count(this=c.copy()))
@@ -144,7 +168,10 @@ def _top_values_query(column: str, limit: int) -> exp.Select:
         exp.select(
             exp.alias_(_varchar(c.copy()), "value"),
             exp.alias_(exp.Count(this=exp.Star()), "count"),
-            exp.alias_(exp.Round(this=_percent(exp.Count(this=exp.Star()), non_null), decimals=exp.Literal.number(2)), "percent"),
+            exp.alias_(
+                exp.Round(this=_percent(exp.Count(this=exp.Star()), non_null), decimals=exp.Literal.number(2)),
+                "percent",
+            ),
         )
         .from_(exp.to_table(INPUT))
         .where(exp.Not(this=exp.Is(this=c.copy(), expression=exp.Null())))
@@ -153,7 +180,10 @@ def _top_values_query(column: str, limit: int) -> exp.Select:
         .limit(limit)
     )
     entry = exp.JSONObject(
-        expressions=[exp.JSONKeyValue(this=exp.Literal.string(k), expression=exp.column(k)) for k in ("value", "count", "percent")]
+        expressions=[
+            exp.JSONKeyValue(this=exp.Literal.string(k), expression=exp.column(k))
+            for k in ("value", "count", "percent")
+        ]
     )
     listed = exp.ArrayAgg(this=exp.Order(this=entry, expressions=by_count))
     return exp.select(_varchar(listed)).from_(ranked.subquery("top"))
@@ -190,7 +220,9 @@ def compute_profile(
         lower = {c.lower(): c for c in available}
         missing = [c for c in wanted if c.lower() not in lower]
         if missing:
-            raise ValueError(f"profile columns not found in the input: {', '.join(missing)} (available: {', '.join(available)})")
+            raise ValueError(
+                f"profile columns not found in the input: {', '.join(missing)} (available: {', '.join(available)})"
+            )
         wanted = list(dict.fromkeys(lower[c.lower()] for c in wanted))
 
         projections = []

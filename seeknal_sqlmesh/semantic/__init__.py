@@ -12,4 +12,4 @@ Layers, each usable alone:
 from seeknal_sqlmesh.semantic.errors import QueryError, SemanticDefinitionError
 from seeknal_sqlmesh.semantic.layer import Explanation, SemanticLayer
 
-__all__ = ["SemanticLayer", "Explanation", "QueryError", "SemanticDefinitionError"]
+__all__ = ["Explanation", "QueryError", "SemanticDefinitionError", "SemanticLayer"]

@@ -56,27 +56,70 @@ def _emit(df, fmt: str, output: t.Optional[Path]) -> None:
 
 @click.command("query")
 @click.option("--metrics", "metrics", multiple=True, help="Metrics, comma separated.")
-@click.option("--dimensions", "--group-by", "group_by", multiple=True,
-              help="Group-by names: metric_time__month, customer_id__segment, status, ... (comma separated).")
-@click.option("--filter", "--where", "where", multiple=True, help="A boolean SQL expression over dimension names (repeatable).")
+@click.option(
+    "--dimensions",
+    "--group-by",
+    "group_by",
+    multiple=True,
+    help="Group-by names: metric_time__month, customer_id__segment, status, ... (comma separated).",
+)
+@click.option(
+    "--filter", "--where", "where", multiple=True, help="A boolean SQL expression over dimension names (repeatable)."
+)
 @click.option("--order-by", "--order", "order_by", multiple=True, help="Output names; prefix '-' for descending.")
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="At most N rows.")
 @click.option("--start-time", default=None, help="First metric_time (inclusive), YYYY-MM-DD.")
 @click.option("--end-time", default=None, help="Last metric_time (inclusive), YYYY-MM-DD.")
 @click.option("--env", "env", default=None, help="SQLMesh environment to read (default prod).")
-@click.option("--compare", "compare", default=None, help="Second environment: print both side by side with the difference.")
+@click.option(
+    "--compare", "compare", default=None, help="Second environment: print both side by side with the difference."
+)
 @click.option("--compile", "compile_only", is_flag=True, help="Print the SQL instead of running it.")
 @click.option("--explain", is_flag=True, help="Print the SQL and the models and columns it reads.")
 @click.option("--dialect", default=None, help="SQL dialect of --compile/--explain (duckdb, starrocks, postgres, ...).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the result to FILE.")
-@click.option("--semantic", "semantic", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Semantic YAML files or folders (default: the project's seeknal/semantic or seeknal/).")
-@click.option("--connection", default=None, help="DuckDB database (path or duckdb:///path) to run on instead of the SQLMesh project.")
-@click.option("-p", "--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-              help="Translated SQLMesh project (or Seeknal project) folder.")
-def query(metrics, group_by, where, order_by, limit, start_time, end_time, env, compare, compile_only, explain, dialect,
-          fmt, output, semantic, connection, project) -> None:
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the result to FILE."
+)
+@click.option(
+    "--semantic",
+    "semantic",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Semantic YAML files or folders (default: the project's seeknal/semantic or seeknal/).",
+)
+@click.option(
+    "--connection",
+    default=None,
+    help="DuckDB database (path or duckdb:///path) to run on instead of the SQLMesh project.",
+)
+@click.option(
+    "-p",
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Translated SQLMesh project (or Seeknal project) folder.",
+)
+def query(
+    metrics,
+    group_by,
+    where,
+    order_by,
+    limit,
+    start_time,
+    end_time,
+    env,
+    compare,
+    compile_only,
+    explain,
+    dialect,
+    fmt,
+    output,
+    semantic,
+    connection,
+    project,
+) -> None:
     """Query metrics of the semantic layer (MetricFlow-style), in a SQLMesh environment."""
     from seeknal_sqlmesh.semantic.layer import SemanticLayer, compare_frames, semantic_paths
 
@@ -86,7 +129,14 @@ def query(metrics, group_by, where, order_by, limit, start_time, end_time, env, 
         _fail("ask for --metrics and/or --dimensions (--group-by)")
     paths = list(semantic) or semantic_paths(project)
     time_constraint = (start_time, end_time) if (start_time or end_time) else None
-    kwargs = dict(metrics=metrics_, group_by=group_by_, where=where_, order_by=order_, limit=limit, time_constraint=time_constraint)
+    kwargs = dict(
+        metrics=metrics_,
+        group_by=group_by_,
+        where=where_,
+        order_by=order_,
+        limit=limit,
+        time_constraint=time_constraint,
+    )
     sqlmesh = connection is None and _is_sqlmesh_project(project)
     needs_db = not (compile_only or explain) or env not in (None, "prod") or compare
     try:
@@ -116,9 +166,15 @@ def query(metrics, group_by, where, order_by, limit, start_time, end_time, env, 
             label_a, label_b = (env or "prod").lower(), compare.lower()
             if label_a == label_b:
                 _fail("--compare names the same environment as --env")
-            df = compare_frames(layer.query(**{**kwargs, "order_by": None, "limit": None}),
-                                other.query(**{**kwargs, "order_by": None, "limit": None}),
-                                group_by_, metrics_, (label_a, label_b), order_, limit)
+            df = compare_frames(
+                layer.query(**{**kwargs, "order_by": None, "limit": None}),
+                other.query(**{**kwargs, "order_by": None, "limit": None}),
+                group_by_,
+                metrics_,
+                (label_a, label_b),
+                order_,
+                limit,
+            )
         else:
             df = layer.query(**kwargs)
             if not order_ and group_by_ and len(df):

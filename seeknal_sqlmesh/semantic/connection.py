@@ -37,10 +37,16 @@ class DuckDBConnection(Connection):
             path = str(target) if target is not None else ":memory:"
             scheme = path.split("://", 1)[0].lower() if "://" in path else ""
             if scheme and scheme != "duckdb":
-                raise QueryError(f"cannot run queries on '{scheme}://' connections; run on DuckDB (a file or duckdb:///path) "
-                                 f"or in a translated SQLMesh project, or print the SQL with --compile --dialect {scheme.split('+')[0]}")
+                raise QueryError(
+                    f"cannot run queries on '{scheme}://' connections; run on DuckDB (a file or duckdb:///path) "
+                    f"or in a translated SQLMesh project, or print the SQL with --compile --dialect {scheme.split('+')[0]}"
+                )
             if path.startswith("duckdb://"):
-                path = path[len("duckdb://"):].lstrip("/") if not path.startswith("duckdb:///") else path[len("duckdb:///"):]
+                path = (
+                    path[len("duckdb://") :].lstrip("/")
+                    if not path.startswith("duckdb:///")
+                    else path[len("duckdb:///") :]
+                )
                 path = path or ":memory:"
             if path != ":memory:" and not Path(path).exists():
                 raise QueryError(f"DuckDB database '{path}' does not exist")
@@ -63,8 +69,10 @@ class SQLMeshConnection(Connection):
         env = context.state_reader.get_environment(self.environment)
         if env is None:
             names = sorted(e.name for e in context.state_reader.get_environments())
-            raise QueryError(f"SQLMesh environment '{self.environment}' does not exist (environments: {', '.join(names) or 'none'}); "
-                             f"create it with `sqlmesh plan {self.environment}`")
+            raise QueryError(
+                f"SQLMesh environment '{self.environment}' does not exist (environments: {', '.join(names) or 'none'}); "
+                f"create it with `sqlmesh plan {self.environment}`"
+            )
         self._views: t.Dict[t.Tuple[str, str], str] = {}
         for snapshot in env.snapshots:
             table = exp.to_table(snapshot.name)

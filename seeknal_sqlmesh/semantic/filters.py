@@ -27,14 +27,43 @@ from seeknal_sqlmesh.semantic.sql import to_sql
 _TEMPLATE_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _PLACEHOLDER = "__sl_ref_{}"
 
-_FORBIDDEN = (exp.Query, exp.Subquery, exp.Table, exp.Star, exp.AggFunc, exp.Window, exp.DDL, exp.DML, exp.Command,
-              exp.Placeholder, exp.Parameter, exp.Into, exp.Lateral, exp.Join)
+_FORBIDDEN = (
+    exp.Query,
+    exp.Subquery,
+    exp.Table,
+    exp.Star,
+    exp.AggFunc,
+    exp.Window,
+    exp.DDL,
+    exp.DML,
+    exp.Command,
+    exp.Placeholder,
+    exp.Parameter,
+    exp.Into,
+    exp.Lateral,
+    exp.Join,
+)
 _BOOLEAN_ROOTS = (exp.Predicate, exp.Connector, exp.Not, exp.Boolean, exp.Column, exp.Func, exp.Xor)
 _NOT_BOOLEAN_FUNCS = (exp.Cast, exp.TryCast, exp.Coalesce, exp.Case, exp.If)
 
 
-_OUTSIDE_FUNCS = {"query", "query_table", "getenv", "glob", "iceberg_scan", "delta_scan", "parquet_scan", "load", "system",
-                  "pg_read_file", "pg_read_binary_file", "lo_import", "dblink", "current_setting", "set_config"}
+_OUTSIDE_FUNCS = {
+    "query",
+    "query_table",
+    "getenv",
+    "glob",
+    "iceberg_scan",
+    "delta_scan",
+    "parquet_scan",
+    "load",
+    "system",
+    "pg_read_file",
+    "pg_read_binary_file",
+    "lo_import",
+    "dblink",
+    "current_setting",
+    "set_config",
+}
 
 
 class FilterError(ValueError):
@@ -52,7 +81,11 @@ class ParsedFilter:
 
         def swap(node: exp.Expression) -> exp.Expression:
             if isinstance(node, exp.Column) and not node.table and node.name in mapping:
-                return exp.paren(mapping[node.name].copy(), copy=False) if _needs_parens(mapping[node.name]) else mapping[node.name].copy()
+                return (
+                    exp.paren(mapping[node.name].copy(), copy=False)
+                    if _needs_parens(mapping[node.name])
+                    else mapping[node.name].copy()
+                )
             return node
 
         return self.expression.copy().transform(swap, copy=False)
@@ -147,12 +180,19 @@ def parse_filter(text: str, dialect: str = "duckdb") -> ParsedFilter:
                 what = "a table reference"
             elif isinstance(node, (exp.DDL, exp.DML, exp.Command)):
                 what = "a statement"
-            raise FilterError(f"filter '{text}' is refused: it contains {what}; a filter is one boolean expression over dimension names")
+            raise FilterError(
+                f"filter '{text}' is refused: it contains {what}; a filter is one boolean expression over dimension names"
+            )
         if isinstance(node, exp.Column) and (node.table or node.args.get("db")):
-            raise FilterError(f"filter '{text}': write dimension names ('{node.name}'), not qualified columns ('{to_sql(node)}')")
+            raise FilterError(
+                f"filter '{text}': write dimension names ('{node.name}'), not qualified columns ('{to_sql(node)}')"
+            )
         if isinstance(node, exp.Func):
             fname = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
-            if fname.startswith(("read_", "scan_", "st_read", "sqlite_", "postgres_", "mysql_")) or fname in _OUTSIDE_FUNCS:
+            if (
+                fname.startswith(("read_", "scan_", "st_read", "sqlite_", "postgres_", "mysql_"))
+                or fname in _OUTSIDE_FUNCS
+            ):
                 raise FilterError(f"filter '{text}' is refused: function {fname} reads outside the semantic models")
     root = tree.unnest() if isinstance(tree, exp.Paren) else tree
     if not isinstance(root, _BOOLEAN_ROOTS) or isinstance(root, _NOT_BOOLEAN_FUNCS):

@@ -49,8 +49,12 @@ class SemanticLayer:
 
     # ---------------------------------------------------------------- loading
     @classmethod
-    def load(cls, paths: t.Union[PathLike, t.Sequence[PathLike]], connection: t.Any = None,
-             environment: t.Optional[str] = None) -> "SemanticLayer":
+    def load(
+        cls,
+        paths: t.Union[PathLike, t.Sequence[PathLike]],
+        connection: t.Any = None,
+        environment: t.Optional[str] = None,
+    ) -> SemanticLayer:
         """Read semantic models and metrics (files or folders, Seeknal or MetricFlow YAML).
 
         connection: a DuckDB connection, a DuckDB file path, a SQLMesh Context, or (Context, environment)."""
@@ -66,7 +70,7 @@ class SemanticLayer:
             raise SemanticDefinitionError([_no_models(expanded)])
         return cls(ResolvedManifest(manifest), connect(connection, environment))
 
-    def with_connection(self, connection: t.Any, environment: t.Optional[str] = None) -> "SemanticLayer":
+    def with_connection(self, connection: t.Any, environment: t.Optional[str] = None) -> SemanticLayer:
         """The same definitions on another connection or environment."""
         return SemanticLayer(self.manifest, connect(connection, environment))
 
@@ -87,7 +91,9 @@ class SemanticLayer:
         return sorted(names | ({"metric_time"} if metrics else set()))
 
     # ---------------------------------------------------------------- queries
-    def plan(self, metrics=None, group_by=None, where=None, order_by=None, limit=None, time_constraint=None) -> QueryPlan:
+    def plan(
+        self, metrics=None, group_by=None, where=None, order_by=None, limit=None, time_constraint=None
+    ) -> QueryPlan:
         req = QueryRequest(metrics or [], group_by or [], where or [], order_by or [], limit, time_constraint)
         resolved = QueryResolver(self.manifest).resolve(req)
         return build_plan(self.manifest, resolved)
@@ -98,14 +104,31 @@ class SemanticLayer:
         tree, reads = render(self.manifest, plan, relation, dialect)
         return tree, reads, dialect
 
-    def compile(self, metrics=None, group_by=None, where=None, order_by=None, limit=None, time_constraint=None,
-                dialect: t.Optional[str] = None, pretty: bool = True) -> str:
+    def compile(
+        self,
+        metrics=None,
+        group_by=None,
+        where=None,
+        order_by=None,
+        limit=None,
+        time_constraint=None,
+        dialect: t.Optional[str] = None,
+        pretty: bool = True,
+    ) -> str:
         plan = self.plan(metrics, group_by, where, order_by, limit, time_constraint)
         tree, _, dialect = self._render(plan, dialect)
         return to_sql(tree, dialect, pretty)
 
-    def explain(self, metrics=None, group_by=None, where=None, order_by=None, limit=None, time_constraint=None,
-                dialect: t.Optional[str] = None) -> Explanation:
+    def explain(
+        self,
+        metrics=None,
+        group_by=None,
+        where=None,
+        order_by=None,
+        limit=None,
+        time_constraint=None,
+        dialect: t.Optional[str] = None,
+    ) -> Explanation:
         plan = self.plan(metrics, group_by, where, order_by, limit, time_constraint)
         tree, reads, dialect = self._render(plan, dialect)
         relation = self.connection.relation if self.connection is not None else default_relation
@@ -123,15 +146,32 @@ class SemanticLayer:
         """Run the query; a pandas DataFrame whose columns are the group-by names as asked, then the metric names."""
         if self.connection is None:
             raise QueryError("this semantic layer has no connection: SemanticLayer.load(paths, connection=...)")
-        sql = self.compile(metrics, group_by, where, order_by, limit, time_constraint, dialect=self.connection.dialect, pretty=False)
+        sql = self.compile(
+            metrics, group_by, where, order_by, limit, time_constraint, dialect=self.connection.dialect, pretty=False
+        )
         return self.connection.execute(sql)
 
-    def compare(self, other: "SemanticLayer", labels: t.Tuple[str, str] = ("a", "b"), metrics=None, group_by=None,
-                where=None, order_by=None, limit=None, time_constraint=None):
+    def compare(
+        self,
+        other: SemanticLayer,
+        labels: t.Tuple[str, str] = ("a", "b"),
+        metrics=None,
+        group_by=None,
+        where=None,
+        order_by=None,
+        limit=None,
+        time_constraint=None,
+    ):
         """The query on this layer and on `other` side by side: keys, then per metric `<m>__<a>`, `<m>__<b>`, `<m>__diff`."""
-        return compare_frames(self.query(metrics, group_by, where, None, None, time_constraint),
-                              other.query(metrics, group_by, where, None, None, time_constraint),
-                              _names(group_by), _names(metrics), labels, order_by, limit)
+        return compare_frames(
+            self.query(metrics, group_by, where, None, None, time_constraint),
+            other.query(metrics, group_by, where, None, None, time_constraint),
+            _names(group_by),
+            _names(metrics),
+            labels,
+            order_by,
+            limit,
+        )
 
 
 def _names(value) -> t.List[str]:
@@ -142,7 +182,9 @@ def _names(value) -> t.List[str]:
     return list(value)
 
 
-def compare_frames(a, b, keys: t.Sequence[str], metrics: t.Sequence[str], labels: t.Tuple[str, str], order_by=None, limit=None):
+def compare_frames(
+    a, b, keys: t.Sequence[str], metrics: t.Sequence[str], labels: t.Tuple[str, str], order_by=None, limit=None
+):
     import pandas as pd
 
     la, lb = labels
@@ -171,4 +213,6 @@ def compare_frames(a, b, keys: t.Sequence[str], metrics: t.Sequence[str], labels
 def _no_models(paths):
     from seeknal_sqlmesh.errors import Problem
 
-    return Problem(", ".join(str(p) for p in paths), "", "", "no semantic models found (kind: semantic_model or semantic_models:)")
+    return Problem(
+        ", ".join(str(p) for p in paths), "", "", "no semantic models found (kind: semantic_model or semantic_models:)"
+    )

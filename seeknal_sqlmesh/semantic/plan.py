@@ -201,8 +201,12 @@ class Planner:
         query_filters = tuple(Filter(p, b) for p, b in self.q.where)
         if not self.q.metrics:
             model = self.res.models[self.q.models[0]]
-            src = Source(model, model.dimension(model.agg_time_dimension) if model.agg_time_dimension else None,
-                         query_filters, self.q.time_range if model.agg_time_dimension else None)
+            src = Source(
+                model,
+                model.dimension(model.agg_time_dimension) if model.agg_time_dimension else None,
+                query_filters,
+                self.q.time_range if model.agg_time_dimension else None,
+            )
             return QueryPlan(self.q, Compute([], {}), distinct_source=src)
         outputs = []
         for asked, metric in self.q.metrics:
@@ -244,26 +248,41 @@ class Planner:
         if driving.grain == "hour":
             raise QueryError(f"{what} needs a time spine, which is daily: query it at day grain or coarser")
 
-    def _source(self, measure: ir.Measure, filters: t.Tuple[Filter, ...], under_time_op: bool, end_only=False) -> Source:
+    def _source(
+        self, measure: ir.Measure, filters: t.Tuple[Filter, ...], under_time_op: bool, end_only=False
+    ) -> Source:
         model = self.res.models[measure.model]
         time_dim = self.res.agg_time_dimension(measure)
         if under_time_op:
             filters = tuple(f for f in filters if not (f.bindings is not None and f.on_metric_time))
         time_range = None if (under_time_op and not end_only) else self.q.time_range
         if time_range is not None and time_dim is None:
-            raise QueryError(f"measure '{measure.name}' has no aggregation time dimension, so a start/end time cannot apply to it")
+            raise QueryError(
+                f"measure '{measure.name}' has no aggregation time dimension, so a start/end time cannot apply to it"
+            )
         if end_only and time_range is not None:
             time_range = TimeRange(None, time_range.end)
         return Source(model, time_dim, filters, time_range, end_only)
 
     # ---------------------------------------------------------------- metrics
-    def measure_value(self, measure: ir.Measure, filters: t.Tuple[Filter, ...], under_time_op: bool,
-                      fill: t.Optional[float] = None, spine: bool = False) -> exp.Expression:
+    def measure_value(
+        self,
+        measure: ir.Measure,
+        filters: t.Tuple[Filter, ...],
+        under_time_op: bool,
+        fill: t.Optional[float] = None,
+        spine: bool = False,
+    ) -> exp.Expression:
         # the query's filters are shared by every measure of a scan; a metric's own filters only condition its column
         src = self._source(measure, tuple(f for f in filters if f.bindings is not None), under_time_op)
         conditions = tuple(f for f in filters if f.bindings is None)
-        key = (measure.model, src.time_dim.name if src.time_dim else None, tuple(sorted(f.key for f in src.filters)),
-               src.time_range, src.end_only)
+        key = (
+            measure.model,
+            src.time_dim.name if src.time_dim else None,
+            tuple(sorted(f.key for f in src.filters)),
+            src.time_range,
+            src.end_only,
+        )
         agg = self.aggregates.get(key)
         if agg is None:
             agg = self.aggregates[key] = Aggregate(src)
@@ -289,20 +308,27 @@ class Planner:
             if driving is None:
                 if metric.window or metric.grain_to_date:  # as MetricFlow: a window needs a time to end at
                     span = str(metric.window) if metric.window else f"{metric.grain_to_date} to date"
-                    raise QueryError(f"cumulative metric '{metric.name}' accumulates over {span}: add metric_time (or "
-                                     f"its time dimension) at a grain to the group-by")
+                    raise QueryError(
+                        f"cumulative metric '{metric.name}' accumulates over {span}: add metric_time (or "
+                        f"its time dimension) at a grain to the group-by"
+                    )
                 # all-time accumulation without a time key: the aggregate over the whole (constrained) range
                 return self.measure_value(measure, filters, under_time_op, metric.fill_nulls_with)
             self._check_spine_grain(driving, f"cumulative metric '{metric.name}'")
             src = self._source(measure, filters, True, end_only=True)
-            node = Cumulative(src, measure, driving, metric.window, metric.grain_to_date, metric.period_agg, self.q.time_range)
+            node = Cumulative(
+                src, measure, driving, metric.window, metric.grain_to_date, metric.period_agg, self.q.time_range
+            )
             self.time_sensitive = self.time_sensitive or driving
             return self._ref(node, node.column(), metric.fill_nulls_with)
         if metric.type == "ratio":
             num = self.input_expr(metric.numerator, filters, under_time_op)
             den = self.input_expr(metric.denominator, filters, under_time_op)
             double = exp.DataType.build("double")
-            return exp.Div(this=exp.Cast(this=num, to=double), expression=exp.Cast(this=exp.Nullif(this=den, expression=exp.Literal.number(0)), to=double.copy()))
+            return exp.Div(
+                this=exp.Cast(this=num, to=double),
+                expression=exp.Cast(this=exp.Nullif(this=den, expression=exp.Literal.number(0)), to=double.copy()),
+            )
         # derived
         values = {}
         for inp in metric.inputs:
@@ -322,15 +348,21 @@ class Planner:
             if inp.is_measure:
                 return self.measure_value(self.res.measures[inp.name], fs, under_time_op)
             return self.metric_expr(self.res.metrics[self.res.metric_names[inp.name]], fs, under_time_op)
-        measures = [self.res.measures[inp.name]] if inp.is_measure else self.res.measures_of(self.res.metric_names[inp.name])
+        measures = (
+            [self.res.measures[inp.name]] if inp.is_measure else self.res.measures_of(self.res.metric_names[inp.name])
+        )
         driving = self.driving_key(measures)
         if driving is None:
-            raise QueryError(f"input '{inp.alias or inp.name}' is offset by {inp.offset}: add metric_time (at a grain, e.g. "
-                             "metric_time__month) to the group-by")
+            raise QueryError(
+                f"input '{inp.alias or inp.name}' is offset by {inp.offset}: add metric_time (at a grain, e.g. "
+                "metric_time__month) to the group-by"
+            )
         self._check_spine_grain(driving, f"the offset of '{inp.alias or inp.name}'")
         if inp.offset.unit and ir.GRAIN_RANK[inp.offset.unit] < ir.GRAIN_RANK[driving.grain]:
-            raise QueryError(f"an offset of {inp.offset} cannot be applied at {driving.grain} grain; query a grain of "
-                             f"{inp.offset.unit} or finer")
+            raise QueryError(
+                f"an offset of {inp.offset} cannot be applied at {driving.grain} grain; query a grain of "
+                f"{inp.offset.unit} or finer"
+            )
         if inp.is_measure:
             inner = self.measure_value(self.res.measures[inp.name], fs, True)
         else:

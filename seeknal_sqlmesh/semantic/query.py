@@ -122,8 +122,10 @@ class QueryResolver:
         for m in models_measures:
             dim = self.res.agg_time_dimension(m)
             if dim is None:
-                raise QueryError(f"measure '{m.name}' (semantic model '{m.model}') has no aggregation time dimension, so it "
-                                 "cannot be queried by metric_time; set default_time_dimension / defaults.agg_time_dimension")
+                raise QueryError(
+                    f"measure '{m.name}' (semantic model '{m.model}') has no aggregation time dimension, so it "
+                    "cannot be queried by metric_time; set default_time_dimension / defaults.agg_time_dimension"
+                )
             grains.append(dim.grain)
         return max(grains, key=lambda g: ir.GRAIN_RANK[g]) if grains else "day"
 
@@ -147,8 +149,10 @@ class QueryResolver:
             if any(per_model):
                 reach = [m for m, c in zip(models, per_model) if c]
                 miss = [m for m, c in zip(models, per_model) if not c]
-                raise QueryError(f"'{name}' is reachable from semantic model(s) {', '.join(reach)} but not from "
-                                 f"{', '.join(miss)}, which the requested metrics also read")
+                raise QueryError(
+                    f"'{name}' is reachable from semantic model(s) {', '.join(reach)} but not from "
+                    f"{', '.join(miss)}, which the requested metrics also read"
+                )
             raise QueryError(f"unknown dimension '{name}'{suggest(base, everything)}")
         ranked = sorted(common, key=lambda c: (max(cands[c].hops for cands in per_model), c))
         best = max(cands[ranked[0]].hops for cands in per_model)
@@ -202,7 +206,9 @@ class QueryResolver:
             if key not in outputs:
                 same = [g.name for g in group_by if g.canonical == key or split_grain(g.name)[0] == key]
                 if len(same) != 1:
-                    raise QueryError(f"cannot order by '{key}': order by a metric or group-by of the query{suggest(key, outputs)}")
+                    raise QueryError(
+                        f"cannot order by '{key}': order by a metric or group-by of the query{suggest(key, outputs)}"
+                    )
                 key = same[0]
             order_by.append((key, desc))
         limit = req.limit

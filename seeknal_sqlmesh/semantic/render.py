@@ -16,11 +16,29 @@ from sqlglot import exp
 
 from seeknal_sqlmesh.semantic import ir
 from seeknal_sqlmesh.semantic.errors import QueryError
-from seeknal_sqlmesh.semantic.plan import (Aggregate, Compute, Cumulative, Filter, Node, QueryPlan, Shift, Source,
-                                           SpineJoin)
+from seeknal_sqlmesh.semantic.plan import (
+    Aggregate,
+    Compute,
+    Cumulative,
+    Filter,
+    Node,
+    QueryPlan,
+    Shift,
+    Source,
+    SpineJoin,
+)
 from seeknal_sqlmesh.semantic.query import GroupBy, TimeRange
+from seeknal_sqlmesh.semantic.resolve import (
+    LEFT,
+    RIGHT,
+    Element,
+    JoinPath,
+    ResolvedManifest,
+    parse_expr,
+    qualify,
+    split_grain,
+)
 from seeknal_sqlmesh.semantic.sql import to_sql
-from seeknal_sqlmesh.semantic.resolve import LEFT, RIGHT, Element, JoinPath, ResolvedManifest, parse_expr, qualify, split_grain
 
 RelationFn = t.Callable[[ir.Relation], exp.Table]
 _EXTRACT = {"dow": "ISODOW", "doy": "DOY"}
@@ -100,7 +118,7 @@ def and_all(conds: t.Sequence[exp.Expression]) -> t.Optional[exp.Expression]:
 class Scan:
     """FROM a semantic model's relation, with the many-to-one joins that keys and filters need."""
 
-    def __init__(self, r: "Renderer", src: Source):
+    def __init__(self, r: Renderer, src: Source):
         self.r = r
         self.src = src
         self.model = src.model
@@ -122,8 +140,9 @@ class Scan:
                     elif c.table == RIGHT:
                         c.set("table", ident(new))
                 model = self.r.res.models[step.right]
-                self.joins.append(exp.Join(this=alias(self.r.relation(model.relation), new, table=True),
-                                           on=cond, kind="LEFT"))
+                self.joins.append(
+                    exp.Join(this=alias(self.r.relation(model.relation), new, table=True), on=cond, kind="LEFT")
+                )
                 self.aliases[key] = new
                 self.alias_models[new] = model
             current = self.aliases[key]
@@ -136,8 +155,10 @@ class Scan:
 
     def time_expr(self) -> exp.Expression:
         if self.src.time_dim is None:
-            raise QueryError(f"semantic model '{self.model.name}' has no aggregation time dimension for metric_time "
-                             "(set default_time_dimension / defaults.agg_time_dimension)")
+            raise QueryError(
+                f"semantic model '{self.model.name}' has no aggregation time dimension for metric_time "
+                "(set default_time_dimension / defaults.agg_time_dimension)"
+            )
         return qualify(parse_expr(self.src.time_dim.expr, self.model.dialect), self.base, copy=False)
 
     def key_expr(self, g: GroupBy) -> exp.Expression:
@@ -153,7 +174,9 @@ class Scan:
         """A name in a definition filter: metric_time, a reachable dimension/entity, else a raw column."""
         base, grain, part = split_grain(name)
         if base == "metric_time":
-            return time_key(self.time_expr(), GroupBy(name, base, "metric_time", None if part else (grain or "day"), part))
+            return time_key(
+                self.time_expr(), GroupBy(name, base, "metric_time", None if part else (grain or "day"), part)
+            )
         el = self.r.res.lookup(self.model.name, base)
         if el is None or (el.kind == "ambiguous"):
             return col(name, self.base)
@@ -173,7 +196,9 @@ class Scan:
         mapping = {}
         for n in parsed.names:
             d = self.model.dimension(n)
-            mapping[n] = qualify(parse_expr(d.expr, self.model.dialect), self.base, copy=False) if d else col(n, self.base)
+            mapping[n] = (
+                qualify(parse_expr(d.expr, self.model.dialect), self.base, copy=False) if d else col(n, self.base)
+            )
         return parsed.bind(mapping)
 
     def conditions(self, skip_time_start: bool = False) -> t.List[exp.Expression]:
@@ -225,8 +250,10 @@ def aggregate(agg: str, e: exp.Expression, percentile: t.Optional[float] = None)
     if agg == "median":
         return exp.Median(this=e)
     if agg == "percentile":
-        return exp.WithinGroup(this=exp.PercentileCont(this=exp.Literal.number(percentile)),
-                               expression=exp.Order(expressions=[exp.Ordered(this=e)]))
+        return exp.WithinGroup(
+            this=exp.PercentileCont(this=exp.Literal.number(percentile)),
+            expression=exp.Order(expressions=[exp.Ordered(this=e)]),
+        )
     raise QueryError(f"unsupported aggregation '{agg}'")
 
 
@@ -234,7 +261,9 @@ def aggregate(agg: str, e: exp.Expression, percentile: t.Optional[float] = None)
 
 
 class Renderer:
-    def __init__(self, res: ResolvedManifest, plan: QueryPlan, relation: RelationFn = default_relation, dialect: str = "duckdb"):
+    def __init__(
+        self, res: ResolvedManifest, plan: QueryPlan, relation: RelationFn = default_relation, dialect: str = "duckdb"
+    ):
         self.res = res
         self.plan = plan
         self._relation = relation
@@ -297,7 +326,9 @@ class Renderer:
         if post:
             sel = exp.select("*").from_(sel.subquery("q", copy=False), copy=False).where(and_all(post), copy=False)
         if plan.query.order_by:
-            sel = sel.order_by(*[exp.Ordered(this=col(name), desc=desc) for name, desc in plan.query.order_by], copy=False)
+            sel = sel.order_by(
+                *[exp.Ordered(this=col(name), desc=desc) for name, desc in plan.query.order_by], copy=False
+            )
         if plan.query.limit is not None:
             sel = sel.limit(plan.query.limit, copy=False)
         if self.ctes:
@@ -321,17 +352,27 @@ class Renderer:
                     driving = self._driving_output(g)
                     mapping[n] = time_key(col(driving.name), g)
                 else:
-                    same = [k for k in self.keys if k.canonical == g.canonical and k.grain == g.grain and k.date_part == g.date_part]
+                    same = [
+                        k
+                        for k in self.keys
+                        if k.canonical == g.canonical and k.grain == g.grain and k.date_part == g.date_part
+                    ]
                     if not same:
-                        raise QueryError(f"filter '{f.parsed.text}' mixes metric_time with '{n}', which is not in the group-by; "
-                                         "with offset or cumulative metrics add it to the group-by or split the filter")
+                        raise QueryError(
+                            f"filter '{f.parsed.text}' mixes metric_time with '{n}', which is not in the group-by; "
+                            "with offset or cumulative metrics add it to the group-by or split the filter"
+                        )
                     mapping[n] = col(same[0].name)
             conds.append(f.parsed.bind(mapping))
         return conds
 
     def _driving_output(self, g: GroupBy) -> GroupBy:
         cands = [k for k in self.keys if k.grain and k.kind in ("metric_time", "time")]
-        fine = [k for k in cands if ir.GRAIN_RANK[k.grain] <= ir.GRAIN_RANK[g.grain or "day"]] if not g.date_part else cands
+        fine = (
+            [k for k in cands if ir.GRAIN_RANK[k.grain] <= ir.GRAIN_RANK[g.grain or "day"]]
+            if not g.date_part
+            else cands
+        )
         pick = sorted(fine or cands, key=lambda k: (k.kind != "metric_time", ir.GRAIN_RANK[k.grain]))
         if not pick:
             raise QueryError("a metric_time filter with offset or cumulative metrics needs metric_time in the group-by")
@@ -342,7 +383,10 @@ class Renderer:
         if id(node) in self.cte_of:
             return self.cte_of[id(node)]
         if isinstance(node, Aggregate):
-            sel, base = self.aggregate_select(node), "_".join(m.name for m in node.measures[:2]) or node.source.model.name
+            sel, base = (
+                self.aggregate_select(node),
+                "_".join(m.name for m in node.measures[:2]) or node.source.model.name,
+            )
         elif isinstance(node, Cumulative):
             sel, base = self.cumulative_select(node), f"{node.measure.name}_cumulative"
         elif isinstance(node, Shift):
@@ -358,8 +402,9 @@ class Renderer:
         self.cte_of[id(node)] = name
         return name
 
-    def aggregate_select(self, node: Aggregate, outputs: t.Optional[t.List[t.Tuple[str, exp.Expression]]] = None,
-                         refs=None) -> exp.Select:
+    def aggregate_select(
+        self, node: Aggregate, outputs: t.Optional[t.List[t.Tuple[str, exp.Expression]]] = None, refs=None
+    ) -> exp.Select:
         scan = Scan(self, node.source)
         keys = [scan.key_expr(g) for g in self.keys]
         values, conds = {}, {}
@@ -376,14 +421,18 @@ class Renderer:
         where = scan.conditions()
         if all(c is not None for c in conds.values()):  # skip rows no column counts
             distinct = list({to_sql(c): c for c in conds.values()}.values())
-            where.append(exp.or_(*[exp.paren(c.copy(), copy=False) for c in distinct], copy=False) if len(distinct) > 1 else distinct[0].copy())
+            where.append(
+                exp.or_(*[exp.paren(c.copy(), copy=False) for c in distinct], copy=False)
+                if len(distinct) > 1
+                else distinct[0].copy()
+            )
         sel = scan.apply(exp.select(*select), where)
         if keys:
             sel = sel.group_by(*[k.copy() for k in keys], copy=False)
         return sel
 
     @staticmethod
-    def conditional_aggregate(scan: "Scan", m: ir.Measure, cond: t.Optional[exp.Expression]) -> exp.Expression:
+    def conditional_aggregate(scan: Scan, m: ir.Measure, cond: t.Optional[exp.Expression]) -> exp.Expression:
         """AGG(CASE WHEN cond THEN x END); counts are NULL (not 0) for groups without a matching row, like a separate
         filtered aggregate combined with the others."""
         value = scan.measure_input(m)
@@ -392,8 +441,10 @@ class Renderer:
         agg = aggregate(m.agg, exp.Case(ifs=[exp.If(this=cond.copy(), true=value)]), m.percentile)
         if m.agg not in ("count", "count_distinct", "sum_boolean"):
             return agg
-        matched = exp.GT(this=exp.Count(this=exp.Case(ifs=[exp.If(this=cond.copy(), true=exp.Literal.number(1))])),
-                         expression=exp.Literal.number(0))
+        matched = exp.GT(
+            this=exp.Count(this=exp.Case(ifs=[exp.If(this=cond.copy(), true=exp.Literal.number(1))])),
+            expression=exp.Literal.number(0),
+        )
         return exp.Case(ifs=[exp.If(this=matched, true=agg)])
 
     def substitute(self, e: exp.Expression, refs, value_of) -> exp.Expression:
@@ -418,7 +469,9 @@ class Renderer:
         if len(nodes) == 1:
             src = self.node_cte(nodes[0])
             select = [alias(c, ident(g.name)) for c, g in zip(self.key_cols("c"), self.keys)]
-            select += [alias(self.substitute(e, refs, lambda ref: col(ref.column, "c")), ident(n)) for n, e in node.outputs]
+            select += [
+                alias(self.substitute(e, refs, lambda ref: col(ref.column, "c")), ident(n)) for n, e in node.outputs
+            ]
             return exp.select(*select).from_(table(src, "c"), copy=False)
         # several nodes: UNION ALL of their values on the keys, then one row per key
         slots: t.Dict[t.Tuple[int, str], str] = {}
@@ -437,8 +490,13 @@ class Renderer:
         for b in branches[1:]:
             union = exp.union(union, b, distinct=False, copy=False)
         select = [alias(c, ident(g.name)) for c, g in zip(self.key_cols("u"), self.keys)]
-        select += [alias(self.substitute(e, refs, lambda ref: exp.Max(this=col(slots[(id(ref.node), ref.column)], "u"))), ident(n))
-                   for n, e in node.outputs]
+        select += [
+            alias(
+                self.substitute(e, refs, lambda ref: exp.Max(this=col(slots[(id(ref.node), ref.column)], "u"))),
+                ident(n),
+            )
+            for n, e in node.outputs
+        ]
         sel = exp.select(*select).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=ident("u"))), copy=False)
         if self.keys:
             sel = sel.group_by(*self.key_cols("u"), copy=False)
@@ -450,16 +508,27 @@ class Renderer:
         ts = self.res.time_spine
         if ts is not None:
             ds = cast(col(ts.column), "date")
-            return (exp.select(alias(ds, "ds")).from_(self.relation(ts.relation), copy=False)
-                    .where(exp.Between(this=ds.copy(), low=lo, high=hi), copy=False))
+            return (
+                exp.select(alias(ds, "ds"))
+                .from_(self.relation(ts.relation), copy=False)
+                .where(exp.Between(this=ds.copy(), low=lo, high=hi), copy=False)
+            )
         if self.dialect in ("duckdb", "postgres", "redshift"):
             series = exp.GenerateSeries(start=cast(lo, "timestamp"), end=cast(hi, "timestamp"), step=interval(1, "day"))
             value = exp.Unnest(expressions=[series]) if self.dialect == "duckdb" else series
             return exp.select(alias(cast(value, "date"), "ds"))
         # StarRocks / MySQL-like: offsets from the first day
-        tmpl = sqlglot.parse_one("SELECT DAYS_ADD(__lo, generate_series) AS ds FROM TABLE(generate_series(0, DATEDIFF(__hi, __lo)))",
-                                 read="starrocks")
-        return tmpl.transform(lambda n: (lo.copy() if n.name == "__lo" else hi.copy()) if isinstance(n, exp.Column) and n.name in ("__lo", "__hi") else n)
+        tmpl = sqlglot.parse_one(
+            "SELECT DAYS_ADD(__lo, generate_series) AS ds FROM TABLE(generate_series(0, DATEDIFF(__hi, __lo)))",
+            read="starrocks",
+        )
+        return tmpl.transform(
+            lambda n: (
+                (lo.copy() if n.name == "__lo" else hi.copy())
+                if isinstance(n, exp.Column) and n.name in ("__lo", "__hi")
+                else n
+            )
+        )
 
     def bounds(self, tr: t.Optional[TimeRange], cte: str, column: str) -> t.Tuple[exp.Expression, exp.Expression]:
         def data(fn):
@@ -474,12 +543,18 @@ class Renderer:
 
     def period_spine(self, node, grain: str, lo, hi) -> str:
         spine = self.spine(lo, hi)
-        sel = exp.select(alias(trunc(col("ds", "s"), grain), "period")).from_(spine.subquery("s", copy=False), copy=False).distinct(copy=False)
+        sel = (
+            exp.select(alias(trunc(col("ds", "s"), grain), "period"))
+            .from_(spine.subquery("s", copy=False), copy=False)
+            .distinct(copy=False)
+        )
         name = self.cte_name(f"spine_{grain}")
         self.ctes.append(exp.CTE(this=sel, alias=exp.TableAlias(this=ident(name))))
         return name
 
-    def keys_from_time(self, time: exp.Expression, driving: GroupBy, measures, other_table: str) -> t.List[exp.Expression]:
+    def keys_from_time(
+        self, time: exp.Expression, driving: GroupBy, measures, other_table: str
+    ) -> t.List[exp.Expression]:
         """Output keys of a time node: time-like keys from `time` (at the driving grain), others from `other_table`."""
         out = []
         for g in self.keys:
@@ -506,8 +581,12 @@ class Renderer:
             out += self.measures_below(ref.node)
         return out
 
-    def spine_lookup(self, node: t.Union[Shift, SpineJoin], source_period: t.Callable[[exp.Expression], exp.Expression],
-                     join_type: t.Optional[str]) -> exp.Select:
+    def spine_lookup(
+        self,
+        node: t.Union[Shift, SpineJoin],
+        source_period: t.Callable[[exp.Expression], exp.Expression],
+        join_type: t.Optional[str],
+    ) -> exp.Select:
         """Every period of the spine at the driving grain, with the input's value of `source_period(period)`."""
         inp = self.node_cte(node.input)
         g = node.driving
@@ -515,9 +594,15 @@ class Renderer:
         spine = self.period_spine(node, g.grain, lo, hi)
         period = col("period", "p")
         measures = self.measures_below(node.input)
-        select = self.keys_from_time(period, g, measures, "i") + [alias(col(node.input_column, "i"), ident(node.input_column))]
+        select = self.keys_from_time(period, g, measures, "i") + [
+            alias(col(node.input_column, "i"), ident(node.input_column))
+        ]
         on = exp.EQ(this=col(g.name, "i"), expression=source_period(period.copy()))
-        return exp.select(*select).from_(table(spine, "p"), copy=False).join(table(inp, "i"), on=on, join_type=join_type, copy=False)
+        return (
+            exp.select(*select)
+            .from_(table(spine, "p"), copy=False)
+            .join(table(inp, "i"), on=on, join_type=join_type, copy=False)
+        )
 
     def shift_select(self, node: Shift) -> exp.Select:
         g, off = node.driving, node.offset
@@ -525,7 +610,9 @@ class Renderer:
             if ir.GRAIN_RANK[off.to_grain] < ir.GRAIN_RANK[g.grain]:
                 raise QueryError(f"offset_to_grain {off.to_grain} is finer than the queried {g.grain} grain")
             return self.spine_lookup(node, lambda p: trunc(trunc(p, off.to_grain), g.grain), None)
-        return self.spine_lookup(node, lambda p: trunc(exp.Sub(this=p, expression=interval(off.count, off.unit)), g.grain), None)
+        return self.spine_lookup(
+            node, lambda p: trunc(exp.Sub(this=p, expression=interval(off.count, off.unit)), g.grain), None
+        )
 
     def spine_join_select(self, node: SpineJoin) -> exp.Select:
         return self.spine_lookup(node, lambda p: p, "LEFT")
@@ -553,16 +640,26 @@ class Renderer:
         ds, t_ = col("ds", "s"), col("__time", "r")
         conds = [exp.LTE(this=t_.copy(), expression=ds.copy())]
         if node.window is not None:
-            conds.append(exp.GT(this=t_.copy(), expression=exp.Sub(this=ds.copy(), expression=interval(node.window.count, node.window.unit))))
+            conds.append(
+                exp.GT(
+                    this=t_.copy(),
+                    expression=exp.Sub(this=ds.copy(), expression=interval(node.window.count, node.window.unit)),
+                )
+            )
         elif node.grain_to_date:
             conds.append(exp.GTE(this=t_.copy(), expression=trunc(ds.copy(), node.grain_to_date)))
         final = {"sum": exp.Sum, "min": exp.Min, "max": exp.Max}[partial] if partial else None
         agg_value = final(this=col("__value", "r")) if final else aggregate(m.agg, col("__value", "r"), m.percentile)
-        day_sel = (exp.select(alias(ds.copy(), "__time"), *[alias(col(g.name, "r"), ident(g.name)) for g in others],
-                              alias(agg_value, "__value"))
-                   .from_(table(spine_name, "s"), copy=False)
-                   .join(table(src_name, "r"), on=and_all(conds), copy=False)
-                   .group_by(ds.copy(), *[col(g.name, "r") for g in others], copy=False))
+        day_sel = (
+            exp.select(
+                alias(ds.copy(), "__time"),
+                *[alias(col(g.name, "r"), ident(g.name)) for g in others],
+                alias(agg_value, "__value"),
+            )
+            .from_(table(spine_name, "s"), copy=False)
+            .join(table(src_name, "r"), on=and_all(conds), copy=False)
+            .group_by(ds.copy(), *[col(g.name, "r") for g in others], copy=False)
+        )
         g = node.driving
         column = node.column()
         if g.grain == "day":
@@ -570,19 +667,36 @@ class Renderer:
             return exp.select(*select).from_(day_sel.subquery("d", copy=False), copy=False)
         period = trunc(col("__time"), g.grain)
         if node.period_agg == "average":
-            inner = (exp.select(alias(period, "__time"), *[col(x.name) for x in others], alias(exp.Avg(this=col("__value")), "__value"))
-                     .from_(day_sel.subquery("d", copy=False), copy=False).group_by(period.copy(), *[col(x.name) for x in others], copy=False))
+            inner = (
+                exp.select(
+                    alias(period, "__time"),
+                    *[col(x.name) for x in others],
+                    alias(exp.Avg(this=col("__value")), "__value"),
+                )
+                .from_(day_sel.subquery("d", copy=False), copy=False)
+                .group_by(period.copy(), *[col(x.name) for x in others], copy=False)
+            )
         else:
             order = exp.Ordered(this=col("__time"), desc=node.period_agg == "last")
-            rn = exp.Window(this=exp.RowNumber(), partition_by=[period.copy(), *[col(x.name) for x in others]], order=exp.Order(expressions=[order]))
-            ranked = exp.select(alias(period.copy(), "__period"), *[col(x.name) for x in others], col("__value"), alias(rn, "__rn")).from_(
-                day_sel.subquery("d", copy=False), copy=False)
-            inner = (exp.select(alias(col("__period"), "__time"), *[col(x.name) for x in others], col("__value"))
-                     .from_(ranked.subquery("ranked", copy=False), copy=False).where(exp.EQ(this=col("__rn"), expression=exp.Literal.number(1)), copy=False))
+            rn = exp.Window(
+                this=exp.RowNumber(),
+                partition_by=[period.copy(), *[col(x.name) for x in others]],
+                order=exp.Order(expressions=[order]),
+            )
+            ranked = exp.select(
+                alias(period.copy(), "__period"), *[col(x.name) for x in others], col("__value"), alias(rn, "__rn")
+            ).from_(day_sel.subquery("d", copy=False), copy=False)
+            inner = (
+                exp.select(alias(col("__period"), "__time"), *[col(x.name) for x in others], col("__value"))
+                .from_(ranked.subquery("ranked", copy=False), copy=False)
+                .where(exp.EQ(this=col("__rn"), expression=exp.Literal.number(1)), copy=False)
+            )
         select = self.keys_from_time(col("__time", "d"), g, [m], "d") + [alias(col("__value", "d"), ident(column))]
         return exp.select(*select).from_(inner.subquery("d", copy=False), copy=False)
 
 
-def render(res: ResolvedManifest, plan: QueryPlan, relation: RelationFn = default_relation, dialect: str = "duckdb") -> t.Tuple[exp.Select, t.Dict[str, t.Set[str]]]:
+def render(
+    res: ResolvedManifest, plan: QueryPlan, relation: RelationFn = default_relation, dialect: str = "duckdb"
+) -> t.Tuple[exp.Select, t.Dict[str, t.Set[str]]]:
     r = Renderer(res, plan, relation, dialect)
     return r.render(), r.reads

@@ -135,7 +135,9 @@ class ResolvedManifest:
     def _register(self, table: dict, item, obj: str, what: str, where: str) -> bool:
         prior = table.get(item.name)
         if prior is not None:
-            self._error(item.origin, obj, "name", f"{what} '{item.name}' is also defined in {where.format(prior=prior)}")
+            self._error(
+                item.origin, obj, "name", f"{what} '{item.name}' is also defined in {where.format(prior=prior)}"
+            )
             return False
         table[item.name] = item
         return True
@@ -144,22 +146,38 @@ class ResolvedManifest:
         for model in self.manifest.models:
             if self._register(self.models, model, model.name, "semantic model", "{prior.origin.file}"):
                 for m in model.measures:
-                    self._register(self.measures, m, model.name, "measure",
-                                   "semantic model '{prior.model}' ({prior.origin.file}); measure names must be unique")
+                    self._register(
+                        self.measures,
+                        m,
+                        model.name,
+                        "measure",
+                        "semantic model '{prior.model}' ({prior.origin.file}); measure names must be unique",
+                    )
         for metric in self.manifest.metrics:
             self._register(self.metrics, metric, metric.name, "metric", "{prior.origin.file}")
         # Seeknal: every measure without a same-named metric is a simple metric; MetricFlow: `create_metric: true`
         for m in self.measures.values():
             if m.create_metric and m.name not in self.metrics:
-                self.metrics[m.name] = ir.Metric(name=m.name, type="simple", origin=m.origin,
-                                                 measure=ir.MetricInput(m.name, is_measure=True),
-                                                 aliases=list(m.aliases), description=m.description, implicit=True)
+                self.metrics[m.name] = ir.Metric(
+                    name=m.name,
+                    type="simple",
+                    origin=m.origin,
+                    measure=ir.MetricInput(m.name, is_measure=True),
+                    aliases=list(m.aliases),
+                    description=m.description,
+                    implicit=True,
+                )
         for metric in self.metrics.values():
             self.metric_names[metric.name] = metric.name
         for metric in self.metrics.values():
             for alias in metric.aliases:
                 if alias in self.metric_names and self.metric_names[alias] != metric.name:
-                    self._error(metric.origin, metric.name, "aliases", f"alias '{alias}' is already the name of metric '{self.metric_names[alias]}'")
+                    self._error(
+                        metric.origin,
+                        metric.name,
+                        "aliases",
+                        f"alias '{alias}' is already the name of metric '{self.metric_names[alias]}'",
+                    )
                 else:
                     self.metric_names[alias] = metric.name
 
@@ -171,7 +189,9 @@ class ResolvedManifest:
             self._error(origin, obj, fld, f"'{sql}' is not a SQL expression: {str(e).splitlines()[0]}")
             return None
         if any(isinstance(n, (exp.Query, exp.Subquery, exp.DDL, exp.DML, exp.Command, exp.Table)) for n in tree.walk()):
-            self._error(origin, obj, fld, f"'{sql}' must be a column expression of the model (no subqueries or statements)")
+            self._error(
+                origin, obj, fld, f"'{sql}' must be a column expression of the model (no subqueries or statements)"
+            )
             return None
         return tree
 
@@ -188,23 +208,45 @@ class ResolvedManifest:
                 for other, other_ent in keyed.get(ent.name, []):
                     if other is model:
                         continue
-                    right = self._parse(other_ent.expr, other.dialect, other.origin, other.name, f"entities.{ent.name}.expr")
+                    right = self._parse(
+                        other_ent.expr, other.dialect, other.origin, other.name, f"entities.{ent.name}.expr"
+                    )
                     if left is None or right is None:
                         continue
-                    steps.append(JoinStep(ent.name, model.name, other.name, exp.EQ(this=qualify(left, LEFT), expression=qualify(right, RIGHT))))
+                    steps.append(
+                        JoinStep(
+                            ent.name,
+                            model.name,
+                            other.name,
+                            exp.EQ(this=qualify(left, LEFT), expression=qualify(right, RIGHT)),
+                        )
+                    )
             for j in model.joins:
                 step = self._explicit_join(model, j, steps)
                 if step is not None:
                     steps.append(step)
             self.edges[model.name] = steps
 
-    def _explicit_join(self, model: ir.SemanticModel, j: ir.ExplicitJoin, steps: t.List[JoinStep]) -> t.Optional[JoinStep]:
+    def _explicit_join(
+        self, model: ir.SemanticModel, j: ir.ExplicitJoin, steps: t.List[JoinStep]
+    ) -> t.Optional[JoinStep]:
         if j.target not in self.models:
-            self._error(j.origin, model.name, "name", f"join target '{j.target}' is not a semantic model{suggest(j.target, self.models)}")
+            self._error(
+                j.origin,
+                model.name,
+                "name",
+                f"join target '{j.target}' is not a semantic model{suggest(j.target, self.models)}",
+            )
             return None
         if j.relationship == "one_to_many":
-            self.warnings.append(Problem(j.origin.file, model.name, j.origin.field("relationship"),
-                                         f"one_to_many join to '{j.target}' is not used: it would multiply measures (fan-out)"))
+            self.warnings.append(
+                Problem(
+                    j.origin.file,
+                    model.name,
+                    j.origin.field("relationship"),
+                    f"one_to_many join to '{j.target}' is not used: it would multiply measures (fan-out)",
+                )
+            )
             return None
         sql = j.sql.replace("{CUBE}", LEFT).replace("{%s}" % j.target, RIGHT)
         if "{" in sql:
@@ -215,7 +257,12 @@ class ResolvedManifest:
             return None
         for col in cond.find_all(exp.Column):
             if col.table not in (LEFT, RIGHT):
-                self._error(j.origin, model.name, "sql", f"join sql '{j.sql}': qualify every column with {{CUBE}} or {{{j.target}}}")
+                self._error(
+                    j.origin,
+                    model.name,
+                    "sql",
+                    f"join sql '{j.sql}': qualify every column with {{CUBE}} or {{{j.target}}}",
+                )
                 return None
         if any(s.right == j.target for s in steps):
             return None  # the entity graph already joins these models (usually the same condition)
@@ -242,7 +289,9 @@ class ResolvedManifest:
         for path in self.paths(model.name):
             target = self.models[path.target(model.name)]
             links = path.links if path.steps else ((target.key_entity,) if target.key_entity else ())
-            items: t.List[t.Tuple[str, str, str]] = [(d.name, "time" if d.type == "time" else "dimension", d.name) for d in target.dimensions]
+            items: t.List[t.Tuple[str, str, str]] = [
+                (d.name, "time" if d.type == "time" else "dimension", d.name) for d in target.dimensions
+            ]
             for e in target.entities:
                 if path.steps and e.name == path.links[-1]:
                     continue
@@ -256,7 +305,9 @@ class ResolvedManifest:
                 prior = idx.elements.get(canonical)
                 if prior is not None and prior.model != element.model:
                     if prior.hops == element.hops:
-                        idx.elements[canonical] = Element(canonical, "ambiguous", prior.model + "|" + element.model, name, path)
+                        idx.elements[canonical] = Element(
+                            canonical, "ambiguous", prior.model + "|" + element.model, name, path
+                        )
                     elif element.hops < prior.hops:
                         idx.elements[canonical] = element
                     continue
@@ -274,10 +325,19 @@ class ResolvedManifest:
     def _check_models(self) -> None:
         for model in self.models.values():
             seen: t.Set[str] = set()
-            for kind, items in (("entities", model.entities), ("dimensions", model.dimensions), ("measures", model.measures)):
+            for kind, items in (
+                ("entities", model.entities),
+                ("dimensions", model.dimensions),
+                ("measures", model.measures),
+            ):
                 for item in items:
                     if item.name in seen:
-                        self._error(model.origin, model.name, f"{kind}.{item.name}", f"'{item.name}' is declared twice in semantic model '{model.name}'")
+                        self._error(
+                            model.origin,
+                            model.name,
+                            f"{kind}.{item.name}",
+                            f"'{item.name}' is declared twice in semantic model '{model.name}'",
+                        )
                     seen.add(item.name)
             if not model.entities:
                 self._error(model.origin, model.name, "entities", "a semantic model needs at least one entity")
@@ -290,20 +350,38 @@ class ResolvedManifest:
                         parse_filter(f, model.dialect)
                     except FilterError as e:
                         self._error(m.origin, model.name, f"filters[{i}]", str(e))
-            checks = [(model.agg_time_dimension, model.origin, "default_time_dimension")] if model.agg_time_dimension else []
-            checks += [(m.agg_time_dimension, m.origin, "agg_time_dimension") for m in model.measures if m.agg_time_dimension]
+            checks = (
+                [(model.agg_time_dimension, model.origin, "default_time_dimension")] if model.agg_time_dimension else []
+            )
+            checks += [
+                (m.agg_time_dimension, m.origin, "agg_time_dimension") for m in model.measures if m.agg_time_dimension
+            ]
             for atd, origin, fld in checks:
                 dim = model.dimension(atd)
                 if dim is None:
-                    self._error(origin, model.name, fld, f"'{atd}' is not a dimension of semantic model '{model.name}'{suggest(atd, [d.name for d in model.dimensions])}")
+                    self._error(
+                        origin,
+                        model.name,
+                        fld,
+                        f"'{atd}' is not a dimension of semantic model '{model.name}'{suggest(atd, [d.name for d in model.dimensions])}",
+                    )
                 elif dim.type != "time":
-                    self._error(origin, model.name, fld, f"'{atd}' is a {dim.type} dimension; the aggregation time dimension must be of type time")
+                    self._error(
+                        origin,
+                        model.name,
+                        fld,
+                        f"'{atd}' is a {dim.type} dimension; the aggregation time dimension must be of type time",
+                    )
             self.index[model.name] = idx = self._index_model(model)
             for canonical, el in idx.elements.items():
                 if el.kind == "ambiguous":
                     a, b = el.model.split("|")
-                    self._error(model.origin, model.name, "entities",
-                                f"ambiguous join path: '{canonical}' is reachable from '{model.name}' in {el.hops} join(s) in both '{a}' and '{b}'")
+                    self._error(
+                        model.origin,
+                        model.name,
+                        "entities",
+                        f"ambiguous join path: '{canonical}' is reachable from '{model.name}' in {el.hops} join(s) in both '{a}' and '{b}'",
+                    )
 
     # ---------------------------------------------------------------- metrics
     def measure_model(self, measure: str) -> ir.SemanticModel:
@@ -344,31 +422,55 @@ class ResolvedManifest:
                     if inp.is_measure:
                         if inp.name not in self.measures:
                             hint = suggest(inp.name, self.measures)
-                            self._error(o, metric.name, part, f"unknown measure '{inp.name}'{hint} (Seeknal ratio operands are measures)")
+                            self._error(
+                                o,
+                                metric.name,
+                                part,
+                                f"unknown measure '{inp.name}'{hint} (Seeknal ratio operands are measures)",
+                            )
                     elif inp.name not in self.metric_names:
-                        self._error(o, metric.name, part, f"unknown metric '{inp.name}'{suggest(inp.name, self.metric_names)}")
+                        self._error(
+                            o, metric.name, part, f"unknown metric '{inp.name}'{suggest(inp.name, self.metric_names)}"
+                        )
                     else:
                         deps.append(self.metric_names[inp.name])
             else:
                 names = {}
                 for i, inp in enumerate(metric.inputs):
                     if inp.name not in self.metric_names:
-                        self._error(o, metric.name, f"inputs[{i}]", f"unknown metric '{inp.name}'{suggest(inp.name, self.metric_names)}")
+                        self._error(
+                            o,
+                            metric.name,
+                            f"inputs[{i}]",
+                            f"unknown metric '{inp.name}'{suggest(inp.name, self.metric_names)}",
+                        )
                         continue
                     deps.append(self.metric_names[inp.name])
                     key = inp.alias or inp.name
                     if key in names:
-                        self._error(o, metric.name, f"inputs[{i}].alias", f"'{key}' is used by two inputs; give each an alias")
+                        self._error(
+                            o, metric.name, f"inputs[{i}].alias", f"'{key}' is used by two inputs; give each an alias"
+                        )
                     names[key] = inp
                 if not metric.inputs:
                     self._error(o, metric.name, "inputs", "a derived metric needs at least one input metric")
                 tree = self._parse(metric.expr or "", "duckdb", o, metric.name, "expr")
                 if tree is not None:
                     if any(isinstance(n, (exp.AggFunc, exp.Window, exp.Star)) for n in tree.walk()):
-                        self._error(o, metric.name, "expr", f"'{metric.expr}' must combine input metrics without aggregate or window functions")
+                        self._error(
+                            o,
+                            metric.name,
+                            "expr",
+                            f"'{metric.expr}' must combine input metrics without aggregate or window functions",
+                        )
                     for col in tree.find_all(exp.Column):
                         if col.name not in names:
-                            self._error(o, metric.name, "expr", f"'{to_sql(col)}' in expr is not an input of the metric{suggest(col.name, names)}")
+                            self._error(
+                                o,
+                                metric.name,
+                                "expr",
+                                f"'{to_sql(col)}' in expr is not an input of the metric{suggest(col.name, names)}",
+                            )
             self.metric_inputs[metric.name] = deps
         if self._check_cycles():
             return
@@ -387,9 +489,11 @@ class ResolvedManifest:
             state[name] = 1
             for dep in self.metric_inputs.get(name, []):
                 if state.get(dep) == 1:
-                    cycle = stack[stack.index(dep):] + [dep] if dep in stack else [name, dep]
+                    cycle = stack[stack.index(dep) :] + [dep] if dep in stack else [name, dep]
                     m = self.metrics[name]
-                    self._error(m.origin, m.name, "inputs", f"metrics depend on each other in a cycle: {' -> '.join(cycle)}")
+                    self._error(
+                        m.origin, m.name, "inputs", f"metrics depend on each other in a cycle: {' -> '.join(cycle)}"
+                    )
                 elif state.get(dep) is None:
                     visit(dep, stack + [dep])
             state[name] = 2
@@ -425,7 +529,9 @@ class ResolvedManifest:
                 self._error(metric.origin, metric.name, fld, str(e))
 
     # ---------------------------------------------------------------- element lookup
-    def filter_element(self, model: str, name: str, raw_columns: bool = False) -> t.Optional[t.Tuple[Element, t.Optional[str], t.Optional[str]]]:
+    def filter_element(
+        self, model: str, name: str, raw_columns: bool = False
+    ) -> t.Optional[t.Tuple[Element, t.Optional[str], t.Optional[str]]]:
         """Resolve a name used in a filter or group-by relative to `model`; None = a raw column (when allowed)."""
         base, grain, part = split_grain(name)
         if base == "metric_time":
@@ -434,8 +540,10 @@ class ResolvedManifest:
         if el is None:
             if raw_columns and "__" not in name:
                 return None
-            raise QueryError(f"'{name}' is not a dimension reachable from semantic model '{model}'"
-                             f"{suggest(base, self.index[model].elements.keys() | self.index[model].bare.keys())}")
+            raise QueryError(
+                f"'{name}' is not a dimension reachable from semantic model '{model}'"
+                f"{suggest(base, self.index[model].elements.keys() | self.index[model].bare.keys())}"
+            )
         return el, grain, part
 
     def lookup(self, model: str, base: str) -> t.Optional[Element]:
@@ -446,7 +554,9 @@ class ResolvedManifest:
         best = min(e.hops for e in found.values())
         nearest = sorted((e for e in found.values() if e.hops == best), key=lambda e: e.canonical)
         if len(nearest) > 1:
-            raise QueryError(f"'{base}' is ambiguous from semantic model '{model}': use one of {', '.join(e.canonical for e in nearest)}")
+            raise QueryError(
+                f"'{base}' is ambiguous from semantic model '{model}': use one of {', '.join(e.canonical for e in nearest)}"
+            )
         return nearest[0]
 
     def candidates(self, model: str, base: str) -> t.Dict[str, Element]:
@@ -460,14 +570,16 @@ class ResolvedManifest:
         name, links = parts[-1], tuple(parts[:-1])
         found: t.Dict[str, Element] = {}
         for el in idx.bare.get(name, []):
-            if el.kind == "ambiguous" or (links and el.links[-len(links):] != links):
+            if el.kind == "ambiguous" or (links and el.links[-len(links) :] != links):
                 continue
             prior = found.get(el.identity)
             if prior is None or el.hops < prior.hops:
                 found[el.identity] = el
             elif el.hops == prior.hops and el.path != prior.path and base not in idx.elements:
-                raise QueryError(f"'{base}' reaches '{el.identity}' from semantic model '{model}' along two join paths "
-                                 f"({prior.canonical}, {el.canonical}); ask for one of them")
+                raise QueryError(
+                    f"'{base}' reaches '{el.identity}' from semantic model '{model}' along two join paths "
+                    f"({prior.canonical}, {el.canonical}); ask for one of them"
+                )
         if base in idx.elements and idx.elements[base].kind != "ambiguous":  # an exact name is exactly that path
             el = idx.elements[base]
             found[el.identity] = el
@@ -489,8 +601,8 @@ def split_grain(name: str) -> t.Tuple[str, t.Optional[str], t.Optional[str]]:
         head, _, last = name.rpartition("__")
         if last in ir.GRAINS:
             return head, last, None
-        if last.startswith("extract_") and last[len("extract_"):] in ir.DATE_PARTS:
-            return head, None, last[len("extract_"):]
+        if last.startswith("extract_") and last[len("extract_") :] in ir.DATE_PARTS:
+            return head, None, last[len("extract_") :]
     return name, None, None
 
 
@@ -498,5 +610,16 @@ def resolve(manifest: ir.SemanticManifest) -> ResolvedManifest:
     return ResolvedManifest(manifest)
 
 
-__all__ = ["ResolvedManifest", "Element", "JoinPath", "JoinStep", "resolve", "split_grain", "qualify", "parse_expr",
-           "ParsedFilter", "LEFT", "RIGHT"]
+__all__ = [
+    "LEFT",
+    "RIGHT",
+    "Element",
+    "JoinPath",
+    "JoinStep",
+    "ParsedFilter",
+    "ResolvedManifest",
+    "parse_expr",
+    "qualify",
+    "resolve",
+    "split_grain",
+]

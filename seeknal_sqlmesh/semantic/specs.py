@@ -321,14 +321,25 @@ def _node_relation(rel: MfNodeRelation) -> ir.Relation:
 
 
 def _sk_metric(spec: SkMetric, origin: ir.Origin) -> ir.Metric:
-    m = ir.Metric(name=spec.name, type=spec.type, origin=origin, description=spec.description, aliases=list(spec.aliases),
-                  fill_nulls_with=spec.fill_nulls_with, join_to_timespine=spec.join_to_timespine,
-                  period_agg=spec.period_agg)
+    m = ir.Metric(
+        name=spec.name,
+        type=spec.type,
+        origin=origin,
+        description=spec.description,
+        aliases=list(spec.aliases),
+        fill_nulls_with=spec.fill_nulls_with,
+        join_to_timespine=spec.join_to_timespine,
+        period_agg=spec.period_agg,
+    )
     if spec.type in ("simple", "cumulative"):
         if not spec.measure:
             raise _FieldError("measure", f"a {spec.type} metric needs `measure`")
-        m.measure = ir.MetricInput(spec.measure, is_measure=True, join_to_timespine=spec.join_to_timespine,
-                                   fill_nulls_with=spec.fill_nulls_with)
+        m.measure = ir.MetricInput(
+            spec.measure,
+            is_measure=True,
+            join_to_timespine=spec.join_to_timespine,
+            fill_nulls_with=spec.fill_nulls_with,
+        )
         m.filters = _filters(spec.filter)
         if spec.type == "cumulative":
             m.grain_to_date = spec.grain_to_date
@@ -359,19 +370,35 @@ def _sk_model(spec: SkSemanticModel, origin: ir.Origin) -> t.Tuple[ir.SemanticMo
         kind = "time" if d.type == "time" else "categorical"
         dims.append(ir.Dimension(d.name, kind, _expr(d.expr, d.name), d.time_granularity or "day", d.description))
     measures = [
-        ir.Measure(name=x.name, agg={"avg": "average", "mean": "average"}.get(x.agg, x.agg), expr=_expr(x.expr, x.name),
-                   model=spec.name, filters=list(x.filters), agg_time_dimension=x.agg_time_dimension,
-                   aliases=list(x.aliases), description=x.description, create_metric=True,
-                   origin=ir.Origin(origin.file, origin.doc, f"measures[{i}]"))
+        ir.Measure(
+            name=x.name,
+            agg={"avg": "average", "mean": "average"}.get(x.agg, x.agg),
+            expr=_expr(x.expr, x.name),
+            model=spec.name,
+            filters=list(x.filters),
+            agg_time_dimension=x.agg_time_dimension,
+            aliases=list(x.aliases),
+            description=x.description,
+            create_metric=True,
+            origin=ir.Origin(origin.file, origin.doc, f"measures[{i}]"),
+        )
         for i, x in enumerate(spec.measures)
     ]
     model = ir.SemanticModel(
-        name=spec.name, relation=parse_relation(spec.model),
+        name=spec.name,
+        relation=parse_relation(spec.model),
         entities=[ir.Entity(e.name, e.type, _expr(e.expr, e.name)) for e in spec.entities],
-        dimensions=dims, measures=measures, agg_time_dimension=spec.default_time_dimension,
-        joins=[ir.ExplicitJoin(j.name, j.relationship, j.sql, ir.Origin(origin.file, origin.doc, f"joins[{i}]"))
-               for i, j in enumerate(spec.joins)],
-        dialect=spec.dialect, description=spec.description, origin=origin)
+        dimensions=dims,
+        measures=measures,
+        agg_time_dimension=spec.default_time_dimension,
+        joins=[
+            ir.ExplicitJoin(j.name, j.relationship, j.sql, ir.Origin(origin.file, origin.doc, f"joins[{i}]"))
+            for i, j in enumerate(spec.joins)
+        ],
+        dialect=spec.dialect,
+        description=spec.description,
+        origin=origin,
+    )
     metrics = []
     for i, m in enumerate(spec.metrics):
         try:
@@ -384,7 +411,9 @@ def _sk_model(spec: SkSemanticModel, origin: ir.Origin) -> t.Tuple[ir.SemanticMo
 # ---------------------------------------------------------------- MetricFlow -> ir
 
 
-def _mf_input(value: t.Union[str, MfMetricInputSpec, MfMeasureInputSpec], where: str, is_measure=False) -> ir.MetricInput:
+def _mf_input(
+    value: t.Union[str, MfMetricInputSpec, MfMeasureInputSpec], where: str, is_measure=False
+) -> ir.MetricInput:
     if isinstance(value, str):
         return ir.MetricInput(value, is_measure=is_measure)
     offset = None
@@ -395,7 +424,9 @@ def _mf_input(value: t.Union[str, MfMetricInputSpec, MfMeasureInputSpec], where:
             offset = _field_call(f"{where}.offset_window", parse_window, value.offset_window)
         elif value.offset_to_grain:
             offset = ir.Offset(to_grain=_field_call(f"{where}.offset_to_grain", _grain, value.offset_to_grain, "grain"))
-    out = ir.MetricInput(value.name, alias=value.alias, filters=_filters(value.filter), offset=offset, is_measure=is_measure)
+    out = ir.MetricInput(
+        value.name, alias=value.alias, filters=_filters(value.filter), offset=offset, is_measure=is_measure
+    )
     if isinstance(value, MfMeasureInputSpec):
         out.join_to_timespine = value.join_to_timespine
         out.fill_nulls_with = value.fill_nulls_with
@@ -406,13 +437,26 @@ def _mf_metric(spec: MfMetric, origin: ir.Origin) -> ir.Metric:
     tp = spec.type_params
     if spec.type == "conversion":
         raise _FieldError("type", "conversion metrics are not supported yet")
-    m = ir.Metric(name=spec.name, type=spec.type, origin=origin, filters=_filters(spec.filter),
-                  description=spec.description or "",
-                  time_granularity=_field_call("time_granularity", _grain, spec.time_granularity, "time_granularity"))
+    m = ir.Metric(
+        name=spec.name,
+        type=spec.type,
+        origin=origin,
+        filters=_filters(spec.filter),
+        description=spec.description or "",
+        time_granularity=_field_call("time_granularity", _grain, spec.time_granularity, "time_granularity"),
+    )
     if spec.type in ("simple", "cumulative"):
         source = tp.measure
-        if spec.type == "cumulative" and source is None and tp.cumulative_type_params and tp.cumulative_type_params.metric:
-            raise _FieldError("type_params.cumulative_type_params.metric", "cumulative metrics over metrics are not supported; use `measure`")
+        if (
+            spec.type == "cumulative"
+            and source is None
+            and tp.cumulative_type_params
+            and tp.cumulative_type_params.metric
+        ):
+            raise _FieldError(
+                "type_params.cumulative_type_params.metric",
+                "cumulative metrics over metrics are not supported; use `measure`",
+            )
         if source is None:
             raise _FieldError("type_params.measure", f"a {spec.type} metric needs type_params.measure")
         m.measure = _mf_input(source, "type_params.measure", is_measure=True)
@@ -455,10 +499,19 @@ def _mf_model(spec: MfSemanticModel, origin: ir.Origin) -> ir.SemanticModel:
         grain = "day"
         if d.type == "time":
             if d.type_params is None or not d.type_params.time_granularity:
-                raise _FieldError(f"dimensions[{i}].type_params.time_granularity", "a time dimension needs a time_granularity")
-            grain = _field_call(f"dimensions[{i}].type_params.time_granularity", _grain, d.type_params.time_granularity, "time_granularity")
+                raise _FieldError(
+                    f"dimensions[{i}].type_params.time_granularity", "a time dimension needs a time_granularity"
+                )
+            grain = _field_call(
+                f"dimensions[{i}].type_params.time_granularity",
+                _grain,
+                d.type_params.time_granularity,
+                "time_granularity",
+            )
             if d.type_params.validity_params:
-                raise _FieldError(f"dimensions[{i}].type_params.validity_params", "SCD II validity dimensions are not supported yet")
+                raise _FieldError(
+                    f"dimensions[{i}].type_params.validity_params", "SCD II validity dimensions are not supported yet"
+                )
         dims.append(ir.Dimension(d.name, d.type, _expr(d.expr, d.name), grain, d.description))
     measures = []
     for i, x in enumerate(spec.measures):
@@ -466,17 +519,33 @@ def _mf_model(spec: MfSemanticModel, origin: ir.Origin) -> ir.SemanticModel:
             raise _FieldError(f"measures[{i}].non_additive_dimension", "semi-additive measures are not supported yet")
         pct = x.agg_params.percentile if x.agg_params else None
         if x.agg == "percentile" and pct is None:
-            raise _FieldError(f"measures[{i}].agg_params.percentile", "a percentile measure needs agg_params.percentile")
-        measures.append(ir.Measure(name=x.name, agg=x.agg, expr=_expr(x.expr, x.name), model=spec.name,
-                                   agg_time_dimension=x.agg_time_dimension, percentile=pct,
-                                   description=x.description, create_metric=x.create_metric,
-                                   origin=ir.Origin(origin.file, origin.doc, f"{origin.path}.measures[{i}]")))
+            raise _FieldError(
+                f"measures[{i}].agg_params.percentile", "a percentile measure needs agg_params.percentile"
+            )
+        measures.append(
+            ir.Measure(
+                name=x.name,
+                agg=x.agg,
+                expr=_expr(x.expr, x.name),
+                model=spec.name,
+                agg_time_dimension=x.agg_time_dimension,
+                percentile=pct,
+                description=x.description,
+                create_metric=x.create_metric,
+                origin=ir.Origin(origin.file, origin.doc, f"{origin.path}.measures[{i}]"),
+            )
+        )
     return ir.SemanticModel(
-        name=spec.name, relation=relation,
+        name=spec.name,
+        relation=relation,
         entities=[ir.Entity(e.name, e.type, _expr(e.expr, e.name)) for e in spec.entities],
-        dimensions=dims, measures=measures,
+        dimensions=dims,
+        measures=measures,
         agg_time_dimension=spec.defaults.agg_time_dimension if spec.defaults else None,
-        primary_entity=spec.primary_entity, description=spec.description or "", origin=origin)
+        primary_entity=spec.primary_entity,
+        description=spec.description or "",
+        origin=origin,
+    )
 
 
 # ---------------------------------------------------------------- reading files
@@ -573,12 +642,19 @@ class _Collector:
                 if metric:
                     self.manifest.metrics.append(metric)
         if "project_configuration" in doc:
-            conf = self.run(file, "project_configuration", "project_configuration",
-                            MfProjectConfiguration.model_validate, doc["project_configuration"] or {})
+            conf = self.run(
+                file,
+                "project_configuration",
+                "project_configuration",
+                MfProjectConfiguration.model_validate,
+                doc["project_configuration"] or {},
+            )
             if conf is not None:
                 for spine in conf.time_spines:
                     if spine.primary_column.time_granularity == "day":
-                        self.manifest.time_spine = ir.TimeSpine(_node_relation(spine.node_relation), spine.primary_column.name)
+                        self.manifest.time_spine = ir.TimeSpine(
+                            _node_relation(spine.node_relation), spine.primary_column.name
+                        )
                 for legacy in conf.time_spine_table_configurations:
                     if legacy.grain.lower() == "day" and self.manifest.time_spine is None:
                         self.manifest.time_spine = ir.TimeSpine(ir.Relation(legacy.location, False), legacy.column_name)
@@ -592,7 +668,9 @@ class _Collector:
 MF_KEYS = ("semantic_models", "semantic_model", "metrics", "metric", "project_configuration")
 
 
-def load_manifest(paths: t.Iterable[t.Union[str, Path]], root: t.Optional[Path] = None) -> t.Tuple[ir.SemanticManifest, t.List[Problem]]:
+def load_manifest(
+    paths: t.Iterable[t.Union[str, Path]], root: t.Optional[Path] = None
+) -> t.Tuple[ir.SemanticManifest, t.List[Problem]]:
     """Read every YAML file under `paths` (files or folders, either flavour, multi-document files allowed)."""
     col = _Collector()
     for path in _yaml_files(paths):

@@ -85,7 +85,9 @@ class SeeknalStarRocksEngineAdapter(StarRocksEngineAdapter):
     def get_data_object(self, target_name: TableName, *args: t.Any, **kwargs: t.Any) -> t.Optional[DataObject]:
         return inspect.unwrap(EngineAdapter.get_data_object)(self, target_name, *args, **kwargs)
 
-    def _get_data_objects(self, schema_name: SchemaName, object_names: t.Optional[t.Set[str]] = None) -> t.List[DataObject]:
+    def _get_data_objects(
+        self, schema_name: SchemaName, object_names: t.Optional[t.Set[str]] = None
+    ) -> t.List[DataObject]:
         schema = to_schema(schema_name)
         if is_external_catalog(schema.catalog):
             return self._external_data_objects(schema.catalog, schema.db, object_names)
@@ -168,8 +170,15 @@ class SeeknalStarRocksEngineAdapter(StarRocksEngineAdapter):
         if kwargs.get("partition_kind") is None and unit is not None and isinstance(first, exp.Column):
             column_type = (kwargs.get("target_columns_to_types") or {}).get(first.name)
             trunc_unit = DATE_TRUNC_UNITS.get(unit.name)
-            daily_dates = trunc_unit == "day" and column_type is not None and column_type.is_type(exp.DataType.Type.DATE)
-            if trunc_unit and column_type is not None and column_type.is_type(*exp.DataType.TEMPORAL_TYPES) and not daily_dates:
+            daily_dates = (
+                trunc_unit == "day" and column_type is not None and column_type.is_type(exp.DataType.Type.DATE)
+            )
+            if (
+                trunc_unit
+                and column_type is not None
+                and column_type.is_type(*exp.DataType.TEMPORAL_TYPES)
+                and not daily_dates
+            ):
                 partitioned_by = [time_partition_expr(first, trunc_unit), *partitioned_by[1:]]
         return super()._build_partitioned_by_exp(partitioned_by, **kwargs)
 
@@ -232,8 +241,12 @@ class SeeknalStarRocksEngineAdapter(StarRocksEngineAdapter):
             staging = self._get_temp_table(table_name)
             self._create_table_from_columns(staging, target_columns_to_types, exists=False)
             try:
-                self._insert_append_source_queries(staging, source_queries, target_columns_to_types, track_rows_processed=False)
-                staged = [SourceQuery(query_factory=lambda: self._select_columns(target_columns_to_types).from_(staging))]
+                self._insert_append_source_queries(
+                    staging, source_queries, target_columns_to_types, track_rows_processed=False
+                )
+                staged = [
+                    SourceQuery(query_factory=lambda: self._select_columns(target_columns_to_types).from_(staging))
+                ]
                 self._overwrite(table_name, staged[0], target_columns_to_types, where, dynamic_overwrite)
             finally:
                 self.drop_table(staging)
@@ -269,10 +282,21 @@ class SeeknalStarRocksEngineAdapter(StarRocksEngineAdapter):
         """On a PRIMARY KEY table whose key is the unique key, an INSERT replaces existing rows: the whole merge is
         one statement. Anything else (custom WHEN MATCHED, merge filters, other keys) keeps the parent's emulation."""
         primary_key = key_names((kwargs.get("physical_properties") or {}).get("primary_key"))
-        if when_matched is not None or merge_filter is not None or not primary_key or primary_key != key_names(unique_key):
+        if (
+            when_matched is not None
+            or merge_filter is not None
+            or not primary_key
+            or primary_key != key_names(unique_key)
+        ):
             return super().merge(
-                target_table, source_table, target_columns_to_types, unique_key,
-                when_matched=when_matched, merge_filter=merge_filter, source_columns=source_columns, **kwargs,
+                target_table,
+                source_table,
+                target_columns_to_types,
+                unique_key,
+                when_matched=when_matched,
+                merge_filter=merge_filter,
+                source_columns=source_columns,
+                **kwargs,
             )
         source_queries, target_columns_to_types = self._get_source_queries_and_columns_to_types(
             source_table, target_columns_to_types, target_table=target_table, source_columns=source_columns
@@ -290,8 +314,10 @@ class SeeknalStarRocksEngineAdapter(StarRocksEngineAdapter):
                     .select(exp.alias_(row_number, "_row_number"))
                     .from_(query.subquery("_source"))
                 )
-                deduplicated = self._select_columns(target_columns_to_types).from_(ranked.subquery("_t")).where(
-                    exp.column("_row_number").eq(1)
+                deduplicated = (
+                    self._select_columns(target_columns_to_types)
+                    .from_(ranked.subquery("_t"))
+                    .where(exp.column("_row_number").eq(1))
                 )
                 self.execute(
                     exp.insert(deduplicated, exp.to_table(target_table), columns=list(target_columns_to_types)),
@@ -310,7 +336,7 @@ def key_names(value: t.Any) -> t.List[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [p.strip().strip("`\"") for p in value.strip("()").split(",") if p.strip()]
+        return [p.strip().strip('`"') for p in value.strip("()").split(",") if p.strip()]
     if isinstance(value, (list, tuple)):
         return [n for v in value for n in key_names(v)]
     if isinstance(value, (exp.Tuple, exp.Array)):

@@ -65,7 +65,11 @@ def _profile_value(profile: Profile, section: str, *keys: str) -> t.Optional[str
     """A value of profiles.yml `materialization.catalog` / `source_defaults.iceberg`, `${VAR:default}` resolved."""
     from seeknal_sqlmesh.project.profiles import ENV_REF
 
-    data = profile.materialization.get("catalog", {}) if section == "catalog" else profile.source_defaults.get("iceberg", {})
+    data = (
+        profile.materialization.get("catalog", {})
+        if section == "catalog"
+        else profile.source_defaults.get("iceberg", {})
+    )
     for key in keys:
         value = (data or {}).get(key)
         if isinstance(value, str):
@@ -77,15 +81,30 @@ def catalog_statement(profile: Profile, name: str = CATALOG_NAME) -> Statement:
     """`CREATE EXTERNAL CATALOG` for an Iceberg REST catalog (Lakekeeper): URI and warehouse from profiles.yml
     (`materialization.catalog` or `source_defaults.iceberg`, else LAKEKEEPER_URI / LAKEKEEPER_WAREHOUSE), OAuth2 and
     S3 settings from the environment."""
-    uri = (_profile_value(profile, "catalog", "uri") or _profile_value(profile, "iceberg", "catalog_uri")
-           or os.environ.get("LAKEKEEPER_URI") or os.environ.get("LAKEKEEPER_URL") or DEFAULT_CATALOG_URI)
-    warehouse = (_profile_value(profile, "catalog", "warehouse") or _profile_value(profile, "iceberg", "warehouse")
-                 or os.environ.get("LAKEKEEPER_WAREHOUSE") or DEFAULT_WAREHOUSE)
-    shown: t.List[t.Tuple[str, str]] = [("type", "iceberg"), ("iceberg.catalog.type", "rest"),
-                                        ("iceberg.catalog.uri", uri), ("iceberg.catalog.warehouse", warehouse)]
+    uri = (
+        _profile_value(profile, "catalog", "uri")
+        or _profile_value(profile, "iceberg", "catalog_uri")
+        or os.environ.get("LAKEKEEPER_URI")
+        or os.environ.get("LAKEKEEPER_URL")
+        or DEFAULT_CATALOG_URI
+    )
+    warehouse = (
+        _profile_value(profile, "catalog", "warehouse")
+        or _profile_value(profile, "iceberg", "warehouse")
+        or os.environ.get("LAKEKEEPER_WAREHOUSE")
+        or DEFAULT_WAREHOUSE
+    )
+    shown: t.List[t.Tuple[str, str]] = [
+        ("type", "iceberg"),
+        ("iceberg.catalog.type", "rest"),
+        ("iceberg.catalog.uri", uri),
+        ("iceberg.catalog.warehouse", warehouse),
+    ]
     sent = list(shown)
-    client_id, secret = os.environ.get("LAKEKEEPER_CLIENT_ID") or os.environ.get("KEYCLOAK_CLIENT_ID"), (
-        os.environ.get("LAKEKEEPER_CLIENT_SECRET") or os.environ.get("KEYCLOAK_CLIENT_SECRET"))
+    client_id, secret = (
+        os.environ.get("LAKEKEEPER_CLIENT_ID") or os.environ.get("KEYCLOAK_CLIENT_ID"),
+        (os.environ.get("LAKEKEEPER_CLIENT_SECRET") or os.environ.get("KEYCLOAK_CLIENT_SECRET")),
+    )
     for prop, env_names, is_secret in CATALOG_ENV:
         var, value = _first_env(env_names)
         if prop == "iceberg.catalog.oauth2.credential" and value is None and client_id and secret:
@@ -115,7 +134,9 @@ def refresh_clause(refresh: str) -> str:
         return "MANUAL"
     m = INTERVAL.match(refresh)
     if not m:
-        raise CommandError(f"--refresh '{refresh}' is not '<n> <unit>' (unit: MINUTE, HOUR, DAY, WEEK, MONTH, YEAR) or MANUAL")
+        raise CommandError(
+            f"--refresh '{refresh}' is not '<n> <unit>' (unit: MINUTE, HOUR, DAY, WEEK, MONTH, YEAR) or MANUAL"
+        )
     return f"ASYNC EVERY (INTERVAL {int(m.group(1))} {m.group(2).upper()})"
 
 
@@ -166,7 +187,9 @@ def deployable_metrics(layer: t.Any) -> t.Tuple[t.List[str], t.List[str]]:
     return deploy, skipped
 
 
-def resolve_connection(project: Path, connection: str, profile_path: t.Optional[Path] = None) -> t.Tuple[Profile, t.Dict[str, t.Any]]:
+def resolve_connection(
+    project: Path, connection: str, profile_path: t.Optional[Path] = None
+) -> t.Tuple[Profile, t.Dict[str, t.Any]]:
     """profiles.yml of the Seeknal project (or the translated project's source) -> pymysql settings of one
     `starrocks:` (or `connections:` of type starrocks) entry, `${VAR:default}` resolved from the environment."""
     from seeknal_sqlmesh.errors import Problems
@@ -179,7 +202,10 @@ def resolve_connection(project: Path, connection: str, profile_path: t.Optional[
     profile = load_profile(path, problems)
     if problems.items:
         raise CommandError("\n".join(str(p) for p in problems.items))
-    conns: t.Dict[str, Connection] = {**{k: v for k, v in profile.connections.items() if v.type == "starrocks"}, **profile.starrocks}
+    conns: t.Dict[str, Connection] = {
+        **{k: v for k, v in profile.connections.items() if v.type == "starrocks"},
+        **profile.starrocks,
+    }
     if connection not in conns:
         known = ", ".join(sorted(conns)) or "none"
         raise CommandError(f"no StarRocks connection '{connection}' in {path} (known: {known})")
@@ -209,13 +235,17 @@ def execute(settings: t.Dict[str, t.Any], statements: t.Sequence[Statement]) -> 
     try:
         con = pymysql.connect(autocommit=True, connect_timeout=10, **settings)
     except pymysql.err.MySQLError as e:
-        raise CommandError(f"cannot connect to StarRocks at {settings['host']}:{settings['port']}: {e.args[-1]}") from None
+        raise CommandError(
+            f"cannot connect to StarRocks at {settings['host']}:{settings['port']}: {e.args[-1]}"
+        ) from None
     try:
         with con.cursor() as cur:
             for statement in statements:
                 try:
                     cur.execute(statement.sent)
                 except pymysql.err.MySQLError as e:
-                    raise CommandError(f"StarRocks refused:\n{statement.shown}\n-> {statement.scrub(str(e.args[-1]))}") from None
+                    raise CommandError(
+                        f"StarRocks refused:\n{statement.shown}\n-> {statement.scrub(str(e.args[-1]))}"
+                    ) from None
     finally:
         con.close()

@@ -85,7 +85,7 @@ class StarRocksMVKind(CustomKind):
     """`kind CUSTOM (materialization 'starrocks_mv', materialization_properties (...))`."""
 
     @model_validator(mode="after")
-    def _check_properties(self) -> "StarRocksMVKind":
+    def _check_properties(self) -> StarRocksMVKind:
         unknown = sorted(set(self.materialization_properties) - set(KNOWN))
         if unknown:
             raise ConfigError(f"starrocks_mv: unknown materialization_properties {unknown}; known: {', '.join(KNOWN)}")
@@ -159,14 +159,18 @@ class StarRocksMaterializedView(CustomMaterialization[StarRocksMVKind]):
             return  # an ASYNC MV refreshes itself on StarRocks' schedule
         self.adapter.refresh_materialized_view(table_name)
 
-    def append(self, table_name: str, query_or_df: QueryOrDF, model: Model, render_kwargs: t.Dict[str, t.Any], **kwargs: t.Any) -> None:
+    def append(
+        self, table_name: str, query_or_df: QueryOrDF, model: Model, render_kwargs: t.Dict[str, t.Any], **kwargs: t.Any
+    ) -> None:
         raise ConfigError(f"Cannot append to the materialized view '{table_name}'.")
 
     def migrate(self, target_table_name: str, source_table_name: str, snapshot: Snapshot, **kwargs: t.Any) -> None:
         from sqlmesh.utils.date import now
 
         model = snapshot.model
-        query = model.render_query_or_raise(execution_time=now(), snapshots=kwargs["snapshots"], engine_adapter=self.adapter)
+        query = model.render_query_or_raise(
+            execution_time=now(), snapshots=kwargs["snapshots"], engine_adapter=self.adapter
+        )
         self.adapter.drop_view(target_table_name, materialized=True, ignore_if_not_exists=True)
         self._create(target_table_name, model, query)
         self.adapter.refresh_materialized_view(target_table_name)
@@ -176,7 +180,9 @@ class StarRocksMaterializedView(CustomMaterialization[StarRocksMVKind]):
 
     def _create(self, table_name: str, model: Model, query: QueryOrDF, describe: bool = True) -> None:
         if not hasattr(self.adapter, "refresh_materialized_view"):
-            raise ConfigError(f"{model.name}: the starrocks_mv kind runs on a StarRocks gateway, not {self.adapter.dialect}")
+            raise ConfigError(
+                f"{model.name}: the starrocks_mv kind runs on a StarRocks gateway, not {self.adapter.dialect}"
+            )
         kind = _kind(model)
         self.adapter.create_view(
             table_name,
@@ -184,7 +190,11 @@ class StarRocksMaterializedView(CustomMaterialization[StarRocksMVKind]):
             model.columns_to_types,
             replace=False,
             materialized=True,
-            materialized_properties={"partitioned_by": kind.partition_by, "clustered_by": kind.order_by, "partition_interval_unit": None},
+            materialized_properties={
+                "partitioned_by": kind.partition_by,
+                "clustered_by": kind.order_by,
+                "partition_interval_unit": None,
+            },
             view_properties=kind.view_properties(),
             table_description=model.description if describe else None,
             column_descriptions=model.column_descriptions if describe else None,

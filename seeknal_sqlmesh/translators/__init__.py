@@ -92,4 +92,4 @@ def translate_project(
     return result
 
 
-__all__ = ["TranslationResult", "translate_project", "load_project", "Problems"]
+__all__ = ["Problems", "TranslationResult", "load_project", "translate_project"]

@@ -71,9 +71,27 @@ from seeknal_sqlmesh.translators.base import NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.kinds import sql_model
 
 # Seeknal's agg name -> SQL aggregate (first-order `basic`).
-BASIC_AGGS = {"count": "COUNT", "sum": "SUM", "avg": "AVG", "mean": "AVG", "min": "MIN", "max": "MAX", "stddev": "STDDEV", "std": "STDDEV"}
+BASIC_AGGS = {
+    "count": "COUNT",
+    "sum": "SUM",
+    "avg": "AVG",
+    "mean": "AVG",
+    "min": "MIN",
+    "max": "MAX",
+    "stddev": "STDDEV",
+    "std": "STDDEV",
+}
 # Seeknal's agg name -> the name used in output columns
-CANONICAL = {"count": "count", "sum": "sum", "avg": "avg", "mean": "avg", "min": "min", "max": "max", "stddev": "stddev", "std": "stddev"}
+CANONICAL = {
+    "count": "count",
+    "sum": "sum",
+    "avg": "avg",
+    "mean": "avg",
+    "min": "min",
+    "max": "max",
+    "stddev": "stddev",
+    "std": "stddev",
+}
 ROLLING_AGGS = {"count", "sum", "avg", "mean", "min", "max"}
 SINCE_AGGS = {"count", "sum"}
 DAILY = "__seeknal_daily"
@@ -135,13 +153,21 @@ def parse_condition(node: Node, text: t.Any, ctx: TranslationContext, field_name
 
 
 def int_list(
-    node: Node, value: t.Any, ctx: TranslationContext, field_name: str, *, length: t.Optional[int] = None, negative: bool = False
+    node: Node,
+    value: t.Any,
+    ctx: TranslationContext,
+    field_name: str,
+    *,
+    length: t.Optional[int] = None,
+    negative: bool = False,
 ) -> t.Optional[t.List[int]]:
     """Days given as an int or a list of ints (non-negative unless `negative`)."""
     items = value if isinstance(value, list) else [value]
     days = []
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, int) and not (isinstance(item, str) and re.fullmatch(r"\s*-?\d+\s*", item)):
+        if isinstance(item, bool) or (
+            not isinstance(item, int) and not (isinstance(item, str) and re.fullmatch(r"\s*-?\d+\s*", item))
+        ):
             ctx.error(node, field_name, f"expected whole numbers of days, got {value!r}")
             return None
         number = int(item)
@@ -156,7 +182,9 @@ def int_list(
     return days
 
 
-def agg_list(node: Node, value: t.Any, ctx: TranslationContext, field_name: str, allowed: t.Optional[t.Set[str]] = None) -> t.Optional[t.List[str]]:
+def agg_list(
+    node: Node, value: t.Any, ctx: TranslationContext, field_name: str, allowed: t.Optional[t.Set[str]] = None
+) -> t.Optional[t.List[str]]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(a, str) and a.strip() for a in items):
         ctx.error(node, field_name, f"expected a non-empty list of aggregation names, got {value!r}")
@@ -164,7 +192,9 @@ def agg_list(node: Node, value: t.Any, ctx: TranslationContext, field_name: str,
     out = []
     for agg in items:
         if allowed is not None and agg.lower() not in allowed:
-            ctx.error(node, field_name, f"unsupported aggregation '{agg}'", f"expected one of: {', '.join(sorted(allowed))}")
+            ctx.error(
+                node, field_name, f"unsupported aggregation '{agg}'", f"expected one of: {', '.join(sorted(allowed))}"
+            )
             return None
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", agg):
             ctx.error(node, field_name, f"'{agg}' is not an aggregate function name")
@@ -176,7 +206,8 @@ def agg_list(node: Node, value: t.Any, ctx: TranslationContext, field_name: str,
 def warn_if_not_input(node: Node, source_id: str, ctx: TranslationContext) -> None:
     if node.inputs and source_id not in node.inputs:
         ctx.warn(
-            node, "source",
+            node,
+            "source",
             f"'{source_id}' is not listed in inputs: Seeknal does not order it before this node (SQLMesh does, from the query)",
             f"add '- ref: {source_id}' to inputs",
         )
@@ -186,7 +217,11 @@ def data_source(node: AggregationNode, ctx: TranslationContext) -> t.Optional[st
     if node.source:
         if node.source not in ctx.project.nodes:
             same = sorted(n for n in ctx.project.nodes if n.split(".", 1)[-1] == node.source.split(".", 1)[-1])
-            hint = f"did you mean {', '.join(same)}?" if same else "write the source as <kind>.<name> of a node of this project"
+            hint = (
+                f"did you mean {', '.join(same)}?"
+                if same
+                else "write the source as <kind>.<name> of a node of this project"
+            )
             ctx.error(node, "source", f"unknown source node '{node.source}'", hint)
             return None
         warn_if_not_input(node, node.source, ctx)
@@ -194,7 +229,8 @@ def data_source(node: AggregationNode, ctx: TranslationContext) -> t.Optional[st
     if node.inputs:
         return node.inputs[0]
     ctx.error(
-        node, "source",
+        node,
+        "source",
         "no data source: set 'source: <kind>.<name>' or list the upstream in inputs",
         "Seeknal 2.13 would silently read the most recently written transform output",
     )
@@ -303,7 +339,9 @@ def build_query(node: AggregationNode, source: exp.Table, ctx: TranslationContex
                     for n2 in denominators:
                         num = _rolling(daily, column, agg, n1, node.id_col, node.application_date_col)
                         den = _rolling(daily, column, agg, n2, node.id_col, node.application_date_col)
-                        columns.append((f"{feature.name}_{CANONICAL[agg.lower()]}_ratio_{n1}d_{n2}d", None, safe_ratio(num, den)))
+                        columns.append(
+                            (f"{feature.name}_{CANONICAL[agg.lower()]}_ratio_{n1}d_{n2}d", None, safe_ratio(num, den))
+                        )
         for j, since in enumerate(feature.since):
             field_name = f"{where}.since[{j}]"
             condition = parse_condition(node, since.get("condition"), ctx, f"{field_name}.condition")
@@ -314,12 +352,14 @@ def build_query(node: AggregationNode, source: exp.Table, ctx: TranslationContex
                 if agg.lower() == "count":
                     expr: exp.Expr = exp.Count(this=exp.case().when(condition.copy(), exp.Literal.number(1)))
                 else:
-                    expr = persisted_type("sum", exp.Sum(this=exp.case().when(condition.copy(), col.copy()).else_(exp.Literal.number(0))))
+                    expr = persisted_type(
+                        "sum", exp.Sum(this=exp.case().when(condition.copy(), col.copy()).else_(exp.Literal.number(0)))
+                    )
                 columns.append((f"{feature.name}_{CANONICAL[agg.lower()]}_if", expr, None))
     if len(ctx.problems.items) > errors_before:
         return None
 
-    names = duckdb_dedupe([*keys, *(name for name, _, _ in columns)])[len(keys):]
+    names = duckdb_dedupe([*keys, *(name for name, _, _ in columns)])[len(keys) :]
     key_cols = [quoted(k) for k in keys]
     grouped = [alias(expr, name) for name, (_, expr, _) in zip(names, columns) if expr is not None]
 
@@ -352,4 +392,6 @@ def translate_generated(
 
 
 def translate(node: AggregationNode, ctx: TranslationContext) -> NodeTranslation:
-    return translate_generated(node, ctx, data_source, build_query, [node.id_col, node.application_date_col, *node.group_by])
+    return translate_generated(
+        node, ctx, data_source, build_query, [node.id_col, node.application_date_col, *node.group_by]
+    )

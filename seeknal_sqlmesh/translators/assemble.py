@@ -47,15 +47,19 @@ def _deep_merge(base: t.Dict[str, t.Any], override: t.Dict[str, t.Any]) -> t.Dic
     return merged
 
 
-
-
 def settings(
-    project: Project, overrides: t.Dict[str, t.Any], start: str, after_all: t.List[str], gateway_models: t.Dict[str, t.List[str]]
+    project: Project,
+    overrides: t.Dict[str, t.Any],
+    start: str,
+    after_all: t.List[str],
+    gateway_models: t.Dict[str, t.List[str]],
 ) -> t.Dict[str, t.Any]:
     # One state file for every gateway: plans on any gateway see the same environments, and engines that cannot
     # hold SQLMesh state (StarRocks) never have to.
     state = {"type": "duckdb", "database": STATE_FILE}
-    gateways: t.Dict[str, t.Any] = {DEFAULT_GATEWAY: {"connection": {"type": "duckdb", "database": WAREHOUSE_FILE}, "state_connection": dict(state)}}
+    gateways: t.Dict[str, t.Any] = {
+        DEFAULT_GATEWAY: {"connection": {"type": "duckdb", "database": WAREHOUSE_FILE}, "state_connection": dict(state)}
+    }
     for name, connection in gateways_from_profile(project.profile).items():
         gateways[name] = {"connection": connection, "state_connection": dict(state)}
     data: t.Dict[str, t.Any] = {
@@ -84,10 +88,22 @@ def assign_gateways(project: Project, ctx: TranslationContext, pieces: t.Dict[st
         ups = {gateway_of.get(u) for u in project.edges.get(node_id, [])}
         remote = sorted(g for g in ups if g)
         if len(remote) > 1:
-            ctx.error(project.nodes[node_id], "inputs", f"reads tables of several engines ({', '.join(remote)}); SQLMesh runs a model on one engine")
+            ctx.error(
+                project.nodes[node_id],
+                "inputs",
+                f"reads tables of several engines ({', '.join(remote)}); SQLMesh runs a model on one engine",
+            )
         gateway = remote[0] if remote else None
-        if gateway and None in ups and any(gateway_of.get(u) is None and pieces[u].models for u in project.edges.get(node_id, [])):
-            ctx.warn(project.nodes[node_id], "inputs", f"mixes local data with tables of gateway '{gateway}': it runs on '{gateway}'")
+        if (
+            gateway
+            and None in ups
+            and any(gateway_of.get(u) is None and pieces[u].models for u in project.edges.get(node_id, []))
+        ):
+            ctx.warn(
+                project.nodes[node_id],
+                "inputs",
+                f"mixes local data with tables of gateway '{gateway}': it runs on '{gateway}'",
+            )
         gateway_of[node_id] = gateway
         for spec in piece.models:
             spec.gateway = spec.gateway or gateway
@@ -99,8 +115,12 @@ def extra_dependencies(project: Project, ctx: TranslationContext, target: str, n
     descendants = _descendants(project, target)
     clash = [o for o in others if o in descendants]
     if clash:
-        ctx.error(project.nodes[node_id], "inputs", f"checks {target} against {', '.join(clash)}, which is built from it",
-                  "SQLMesh audits run right after their model; check the downstream node instead")
+        ctx.error(
+            project.nodes[node_id],
+            "inputs",
+            f"checks {target} against {', '.join(clash)}, which is built from it",
+            "SQLMesh audits run right after their model; check the downstream node instead",
+        )
         return []
     return [ctx.table_of(o).sql("duckdb") for o in others]
 
@@ -140,7 +160,9 @@ def assemble(
                 continue
             if isinstance(audit, AuditSpec):
                 spec.custom_audits.append(audit)
-                spec.depends_on.extend(d for d in extra_dependencies(project, ctx, target, node_id) if d not in spec.depends_on)
+                spec.depends_on.extend(
+                    d for d in extra_dependencies(project, ctx, target, node_id) if d not in spec.depends_on
+                )
             else:
                 spec.audits.append(audit)
 

@@ -67,7 +67,8 @@ def inline_audits(node: Node, ctx: TranslationContext, audit_prefix: str) -> t.L
             out.append(AuditSpec(f"{audit_prefix}_custom_sql_{i}", query, blocking, audit.get("description", "")))
         else:
             ctx.error(
-                node, field_name,
+                node,
+                field_name,
                 f"unsupported audit {audit!r}",
                 "expected type not_null/unique (columns), accepted_values (columns, values), row_count (min, max) or custom_sql (sql)",
             )
@@ -114,8 +115,6 @@ def render_this_model(query: exp.Query) -> exp.Query:
         return node
 
     return query.transform(swap)
-
-
 
 
 def attach_inline_audits(spec: ModelSpec, node: Node, ctx: TranslationContext) -> None:

@@ -79,7 +79,9 @@ class ExternalSpec:
 class NodeTranslation:
     models: t.List[ModelSpec] = field(default_factory=list)
     externals: t.List[ExternalSpec] = field(default_factory=list)
-    audits_for: t.List[t.Tuple[str, t.Union[AuditSpec, t.Tuple[str, t.Dict[str, exp.Expr]]]]] = field(default_factory=list)
+    audits_for: t.List[t.Tuple[str, t.Union[AuditSpec, t.Tuple[str, t.Dict[str, exp.Expr]]]]] = field(
+        default_factory=list
+    )
     files: t.Dict[str, str] = field(default_factory=dict)  # extra output files, path relative to the output root
     exports: t.List[t.Dict[str, t.Any]] = field(default_factory=list)  # file exposures run after plan/run
     metadata: t.Dict[str, t.Any] = field(default_factory=dict)  # goes to seeknal/manifest.json
@@ -95,7 +97,7 @@ class TranslationContext:
     # node id -> the table downstream SQL must read, when it is not the model `<kind>.<name>` (external sources)
     table_names: t.Dict[str, str] = field(default_factory=dict)
     # node id -> its main translated model, filled in topological order (upstreams are always there)
-    specs: t.Dict[str, "ModelSpec"] = field(default_factory=dict)
+    specs: t.Dict[str, ModelSpec] = field(default_factory=dict)
     _oracle: t.Any = None
 
     @property

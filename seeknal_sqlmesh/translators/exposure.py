@@ -31,18 +31,26 @@ def translate(node: ExposureNode, ctx: TranslationContext) -> NodeTranslation:
         elif not path:
             ctx.error(node, "params.path", "a file exposure needs params.path")
         elif fmt not in FILE_FORMATS:
-            ctx.error(node, "params.format", f"unsupported format '{fmt}'", f"expected one of {', '.join(FILE_FORMATS)}")
+            ctx.error(
+                node, "params.format", f"unsupported format '{fmt}'", f"expected one of {', '.join(FILE_FORMATS)}"
+            )
         elif upstream[0] in ctx.table_names:
             ctx.error(node, "depends_on", f"'{upstream[0]}' is an external table; SQLMesh does not build it here")
         else:
-            out.exports.append({"node": node.id, "model": upstream[0], "path": ctx.project_path(str(path)), "format": fmt})
+            out.exports.append(
+                {"node": node.id, "model": upstream[0], "path": ctx.project_path(str(path)), "format": fmt}
+            )
         return out
     if node.type == "starrocks_materialized_view":
         mv = starrocks_mv(node, ctx)
         if mv is not None:
             out.models.append(mv)
         return out
-    ctx.warn(node, "type", f"exposure type '{node.type}' has no SQLMesh equivalent: kept as metadata in seeknal/manifest.json")
+    ctx.warn(
+        node,
+        "type",
+        f"exposure type '{node.type}' has no SQLMesh equivalent: kept as metadata in seeknal/manifest.json",
+    )
     return out
 
 
@@ -52,9 +60,10 @@ def starrocks_mv(node: ExposureNode, ctx: TranslationContext) -> t.Optional[Mode
     `params.query` is StarRocks SQL; a table named like one of the exposure's upstream nodes (`analytics.daily_sales`
     for `transform.daily_sales`) reads that node's model, so SQLMesh orders, versions and rebuilds the MV with it.
     """
+    from sqlmesh.utils.errors import ConfigError
+
     from seeknal_sqlmesh.starrocks.materialization import NAME, parse_refresh
     from seeknal_sqlmesh.translators.gateways import starrocks_gateway
-    from sqlmesh.utils.errors import ConfigError
 
     params = node.params
     gateway = starrocks_gateway(node, ctx)
@@ -62,7 +71,11 @@ def starrocks_mv(node: ExposureNode, ctx: TranslationContext) -> t.Optional[Mode
         ctx.error(node, "type", "a StarRocks materialized view needs a `starrocks:` connection in profiles.yml")
         return None
     if any(k in params for k in CONNECTION_PARAMS):
-        ctx.warn(node, "params", f"connection settings come from the '{gateway}' gateway (profiles.yml), not from the exposure")
+        ctx.warn(
+            node,
+            "params",
+            f"connection settings come from the '{gateway}' gateway (profiles.yml), not from the exposure",
+        )
     try:
         query = sqlglot.parse_one(str(params.get("query") or ""), read="starrocks")
     except sqlglot.errors.ParseError as e:
@@ -86,16 +99,28 @@ def starrocks_mv(node: ExposureNode, ctx: TranslationContext) -> t.Optional[Mode
     for key in MV_SETTINGS:
         if params.get(key):
             value = params[key]
-            parsed = exp.Literal.string(value) if key == "distributed_by" else (
-                exp.maybe_parse(value, dialect="starrocks") if isinstance(value, str)
-                else exp.Tuple(expressions=[exp.column(v) for v in value])
+            parsed = (
+                exp.Literal.string(value)
+                if key == "distributed_by"
+                else (
+                    exp.maybe_parse(value, dialect="starrocks")
+                    if isinstance(value, str)
+                    else exp.Tuple(expressions=[exp.column(v) for v in value])
+                )
             )
             settings.append(exp.EQ(this=exp.column(key), expression=parsed))
     properties = params.get("properties") or {}
     if properties:
-        pairs = [exp.EQ(this=exp.column(str(k)), expression=exp.Literal.string(str(v))) for k, v in sorted(properties.items())]
+        pairs = [
+            exp.EQ(this=exp.column(str(k)), expression=exp.Literal.string(str(v)))
+            for k, v in sorted(properties.items())
+        ]
         settings.append(exp.EQ(this=exp.column("properties"), expression=exp.Tuple(expressions=pairs)))
-    kind = {"name": "CUSTOM", "materialization": exp.Literal.string(NAME), "materialization_properties": exp.Tuple(expressions=settings)}
+    kind = {
+        "name": "CUSTOM",
+        "materialization": exp.Literal.string(NAME),
+        "materialization_properties": exp.Tuple(expressions=settings),
+    }
     spec = ModelSpec(name=node.id, node=node, query=query, kind=kind, gateway=gateway)
     apply_node_metadata(spec, node, ctx)
     spec.dialect = "starrocks"

@@ -8,9 +8,9 @@ Seeknal's `features:` does not filter columns (every result column is stored); n
 
 from __future__ import annotations
 
-from sqlglot import exp
-
 import typing as t
+
+from sqlglot import exp
 
 from seeknal_sqlmesh.project.models import FeatureGroupNode
 from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
@@ -29,7 +29,11 @@ def feature_metadata(node: FeatureGroupNode, spec: ModelSpec) -> t.Dict[str, t.A
         if meta.description:
             spec.column_descriptions.setdefault(feature, meta.description)
     return {
-        "entity": {"name": node.entity.name, "join_keys": node.entity.join_keys, "description": node.entity.description},
+        "entity": {
+            "name": node.entity.name,
+            "join_keys": node.entity.join_keys,
+            "description": node.entity.description,
+        },
         "event_time_col": node.event_time_col,
         "features": {k: {"description": v.description, "dtype": v.dtype} for k, v in node.features.items()},
         "online_ttl": node.online_ttl,

@@ -77,16 +77,25 @@ def _group_spec(node: FeatureGroupNode, piece: NodeTranslation) -> t.Optional[Mo
     return next((s for s in piece.models if s.name == node.id), None)
 
 
-def _model(name: str, node: FeatureGroupNode, source: ModelSpec, query: exp.Query, kind: t.Dict[str, t.Any],
-           grains: t.List[str], tags: t.List[str], description: str) -> ModelSpec:
+def _model(
+    name: str,
+    node: FeatureGroupNode,
+    source: ModelSpec,
+    query: exp.Query,
+    kind: t.Dict[str, t.Any],
+    grains: t.List[str],
+    tags: t.List[str],
+    description: str,
+) -> ModelSpec:
     spec = ModelSpec(name=name, node=node, query=query, kind=kind)
     spec.grains, spec.tags, spec.description = grains, sorted(tags), description
     spec.owner, spec.dialect, spec.gateway = node.owner, source.dialect, source.gateway
     return spec
 
 
-def feature_store_models(project: Project, ctx: TranslationContext,
-                         pieces: t.Dict[str, NodeTranslation]) -> t.Tuple[t.List[ModelSpec], t.Dict[str, t.Any]]:
+def feature_store_models(
+    project: Project, ctx: TranslationContext, pieces: t.Dict[str, NodeTranslation]
+) -> t.Tuple[t.List[ModelSpec], t.Dict[str, t.Any]]:
     """Latest-value and entity-view models, and the `feature_store` section of seeknal/manifest.json.
 
     Called once every node is translated and has its gateway (they are read from the groups' models).
@@ -102,34 +111,59 @@ def feature_store_models(project: Project, ctx: TranslationContext,
         if spec is None:
             continue
         columns = output_columns(spec, ctx)
-        entry: t.Dict[str, t.Any] = {"node": node.id, "model": spec.name, "entity": node.entity.name,
-                                     "description": (node.description or "").strip(), "owner": node.owner,
-                                     "online": online_enabled(node), "latest_model": None, "columns": columns}
+        entry: t.Dict[str, t.Any] = {
+            "node": node.id,
+            "model": spec.name,
+            "entity": node.entity.name,
+            "description": (node.description or "").strip(),
+            "owner": node.owner,
+            "online": online_enabled(node),
+            "latest_model": None,
+            "columns": columns,
+        }
         groups[node.name] = entry
         if columns is None:
-            ctx.warn(node, "", "its output columns are unknown at translation time: no latest-value model or entity view")
+            ctx.warn(
+                node, "", "its output columns are unknown at translation time: no latest-value model or entity view"
+            )
             continue
         keys, event_time = list(node.entity.join_keys), node.event_time_col
         missing = [c for c in [*keys, event_time] if c not in columns]
         if missing:
-            ctx.warn(node, "entity" if event_time not in missing else "materialization.event_time_col",
-                     f"{', '.join(missing)} not among its output columns: the feature store cannot serve it")
+            ctx.warn(
+                node,
+                "entity" if event_time not in missing else "materialization.event_time_col",
+                f"{', '.join(missing)} not among its output columns: the feature store cannot serve it",
+            )
             continue
         features = [c for c in columns if c not in keys and c != event_time]
         by_entity.setdefault(node.entity.name, []).append((node, spec, features))
         if entry["online"] and features:
             name = latest_model_name(node.name)
             query = fsql.latest_value_query(spec.name, keys, event_time, features)
-            models.append(_model(name, node, spec, query, {"name": "FULL"}, keys,
-                                 ["seeknal:feature_store", f"entity:{node.entity.name}", f"feature_group:{node.name}"],
-                                 f"Latest row per {node.entity.name} of {spec.name}, for online serving"))
+            models.append(
+                _model(
+                    name,
+                    node,
+                    spec,
+                    query,
+                    {"name": "FULL"},
+                    keys,
+                    ["seeknal:feature_store", f"entity:{node.entity.name}", f"feature_group:{node.name}"],
+                    f"Latest row per {node.entity.name} of {spec.name}, for online serving",
+                )
+            )
             entry["latest_model"] = name
 
     entities: t.Dict[str, t.Dict[str, t.Any]] = {}
     for entity, members in sorted(by_entity.items()):
         first = members[0][0]
-        entry = {"join_keys": list(first.entity.join_keys), "description": first.entity.description,
-                 "feature_groups": sorted(n.name for n, _, _ in members), "view": None}
+        entry = {
+            "join_keys": list(first.entity.join_keys),
+            "description": first.entity.description,
+            "feature_groups": sorted(n.name for n, _, _ in members),
+            "view": None,
+        }
         entities[entity] = entry
         reason = _no_view_reason(members)
         if reason:
@@ -142,7 +176,10 @@ def feature_store_models(project: Project, ctx: TranslationContext,
             from sqlmesh.core import dialect as d
 
             as_ts = exp.DataType.build("TIMESTAMP")
-            return (exp.Cast(this=d.MacroVar(this="start_ts"), to=as_ts), exp.Cast(this=d.MacroVar(this="end_ts"), to=as_ts.copy()))
+            return (
+                exp.Cast(this=d.MacroVar(this="start_ts"), to=as_ts),
+                exp.Cast(this=d.MacroVar(this="end_ts"), to=as_ts.copy()),
+            )
 
         query = fsql.entity_view_query(entry["join_keys"], parts, interval, ENTITY_TIME)
         name = entity_view_name(entity)
@@ -150,9 +187,18 @@ def feature_store_models(project: Project, ctx: TranslationContext,
         lookback = max((s.kind.get("lookback") or 0 for _, s, _ in members), default=0)
         if lookback:  # intervals a group recomputes are recomputed here too
             kind["lookback"] = lookback
-        models.append(_model(name, first, members[0][1], query, kind,
-                             [*entry["join_keys"], ENTITY_TIME], ["seeknal:feature_store", f"entity:{entity}"],
-                             f"Feature groups of entity {entity} by key and event time, one struct per group"))
+        models.append(
+            _model(
+                name,
+                first,
+                members[0][1],
+                query,
+                kind,
+                [*entry["join_keys"], ENTITY_TIME],
+                ["seeknal:feature_store", f"entity:{entity}"],
+                f"Feature groups of entity {entity} by key and event time, one struct per group",
+            )
+        )
         entry["view"] = name
     return models, {"entities": entities, "feature_groups": dict(sorted(groups.items()))}
 

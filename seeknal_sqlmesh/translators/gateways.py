@@ -11,8 +11,15 @@ from seeknal_sqlmesh.translators.base import TranslationContext
 
 # Seeknal connection keys -> SQLMesh connection config keys, per engine
 _KEYS = {
-    "postgres": {"host": "host", "port": "port", "database": "database", "user": "user", "password": "password",
-                 "sslmode": "sslmode", "connect_timeout": "connect_timeout"},
+    "postgres": {
+        "host": "host",
+        "port": "port",
+        "database": "database",
+        "user": "user",
+        "password": "password",
+        "sslmode": "sslmode",
+        "connect_timeout": "connect_timeout",
+    },
     "starrocks": {"host": "host", "port": "port", "database": "database", "user": "user", "password": "password"},
 }
 _SQLMESH_TYPE = {"postgresql": "postgres", "postgres": "postgres", "starrocks": "starrocks"}
@@ -53,7 +60,12 @@ def connection_config(conn: Connection) -> t.Optional[t.Dict[str, t.Any]]:
 
 def gateways_from_profile(profile: Profile) -> t.Dict[str, t.Dict[str, t.Any]]:
     gateways: t.Dict[str, t.Dict[str, t.Any]] = {}
-    for name, conn in sorted({**profile.connections, **{f"starrocks_{k}" if k in profile.connections else k: v for k, v in profile.starrocks.items()}}.items()):
+    for name, conn in sorted(
+        {
+            **profile.connections,
+            **{f"starrocks_{k}" if k in profile.connections else k: v for k, v in profile.starrocks.items()},
+        }.items()
+    ):
         config = connection_config(conn)
         if config is not None:
             gateways[name] = config
@@ -68,19 +80,29 @@ def gateway_for_source(node: SourceNode, ctx: TranslationContext) -> t.Optional[
         return starrocks_gateway(node, ctx)
     if node.source == "postgresql":
         if name and name not in profile.connections:
-            ctx.error(node, "params.connection", f"no connection '{name}' in profiles.yml",
-                      f"known: {', '.join(sorted(profile.connections)) or 'none'}")
+            ctx.error(
+                node,
+                "params.connection",
+                f"no connection '{name}' in profiles.yml",
+                f"known: {', '.join(sorted(profile.connections)) or 'none'}",
+            )
         elif not name:
-            ctx.warn(node, "params", "inline connection settings: add a named connection to profiles.yml to get a gateway")
+            ctx.warn(
+                node, "params", "inline connection settings: add a named connection to profiles.yml to get a gateway"
+            )
         return name
-    ctx.warn(node, "source", "Iceberg tables are read by name; attach the catalog in the gateway (see the iceberg plugin)")
+    ctx.warn(
+        node, "source", "Iceberg tables are read by name; attach the catalog in the gateway (see the iceberg plugin)"
+    )
     return None
 
 
 def starrocks_gateway(node: Node, ctx: TranslationContext) -> t.Optional[str]:
     """The StarRocks gateway of a node: `params.connection`, else profiles.yml's `starrocks: default`, else its first."""
     profile = ctx.project.profile
-    name = node.params.get("connection") or ("default" if "default" in profile.starrocks else next(iter(profile.starrocks), None))
+    name = node.params.get("connection") or (
+        "default" if "default" in profile.starrocks else next(iter(profile.starrocks), None)
+    )
     if name and name not in profile.starrocks and name not in profile.connections:
         ctx.error(node, "params.connection", f"no StarRocks connection '{name}' in profiles.yml")
     return name
@@ -117,11 +139,15 @@ def starrocks_physical_properties(node: Node, ctx: TranslationContext) -> t.Dict
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        ctx.error(node, "starrocks", "must be a mapping of key_type, keys, partition_by, distributed_by, order_by, properties")
+        ctx.error(
+            node, "starrocks", "must be a mapping of key_type, keys, partition_by, distributed_by, order_by, properties"
+        )
         return {}
     unknown = sorted(set(raw) - set(STARROCKS_NODE_KEYS))
     if unknown:
-        ctx.error(node, "starrocks", f"unknown settings {', '.join(unknown)}", f"known: {', '.join(STARROCKS_NODE_KEYS)}")
+        ctx.error(
+            node, "starrocks", f"unknown settings {', '.join(unknown)}", f"known: {', '.join(STARROCKS_NODE_KEYS)}"
+        )
     props: t.Dict[str, exp.Expr] = {}
     key_type = str(raw.get("key_type", "")).lower()
     if key_type or raw.get("keys"):
@@ -156,4 +182,8 @@ def apply_starrocks_properties(project: t.Any, ctx: TranslationContext, pieces: 
             if spec.gateway in gateways and spec.python_source is None and spec.kind.get("name") != "CUSTOM":
                 spec.physical_properties.update(props)
             else:
-                ctx.warn(node, "starrocks", "StarRocks table settings apply to SQL models on a StarRocks gateway only: ignored here")
+                ctx.warn(
+                    node,
+                    "starrocks",
+                    "StarRocks table settings apply to SQL models on a StarRocks gateway only: ignored here",
+                )

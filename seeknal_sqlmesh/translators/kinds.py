@@ -92,7 +92,9 @@ def sql_model(
     """The SQL model of a node: kind, metadata, output-name case and inline audits, the same for every kind."""
     from seeknal_sqlmesh.translators.audits import attach_inline_audits
 
-    spec = ModelSpec(name=node.id, node=node, query=query, pre_statements=list(pre_statements), kind=model_kind(node, ctx))
+    spec = ModelSpec(
+        name=node.id, node=node, query=query, pre_statements=list(pre_statements), kind=model_kind(node, ctx)
+    )
     spec.grains = list(grains)
     spec.tags = list(tags)
     apply_node_metadata(spec, node, ctx)

@@ -8,7 +8,8 @@ from seeknal_sqlmesh.translators.base import NodeTranslation, TranslationContext
 
 def translate(node: MLModelNode, ctx: TranslationContext) -> NodeTranslation:
     ctx.warn(
-        node, "kind",
+        node,
+        "kind",
         "ML model training is not translated (SQLMesh builds tables, not models)",
         "train from the translated feature tables, e.g. with `seeknal features historical`",
     )

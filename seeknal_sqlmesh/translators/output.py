@@ -93,7 +93,10 @@ def render_audits(audits: t.Sequence[AuditSpec], dialect: str) -> str:
 
     blocks = []
     for audit in sorted(audits, key=lambda a: a.name):
-        props = [exp.Property(this="name", value=exp.to_identifier(audit.name)), exp.Property(this="dialect", value=exp.to_identifier(dialect))]
+        props = [
+            exp.Property(this="name", value=exp.to_identifier(audit.name)),
+            exp.Property(this="dialect", value=exp.to_identifier(dialect)),
+        ]
         if not audit.blocking:
             props.append(exp.Property(this="blocking", value=exp.false()))
         header = d.format_model_expressions([d.Audit(expressions=props), render_this_model(audit.query)], dialect)

@@ -65,7 +65,9 @@ def _max_top_values(node: ProfileNode, ctx: TranslationContext) -> t.Optional[in
 def translate(node: ProfileNode, ctx: TranslationContext) -> NodeTranslation:
     out = NodeTranslation()
     if not node.inputs:
-        ctx.error(node, "inputs", "a profile needs an input (the table to profile)", "add inputs: [{ref: <kind>.<name>}]")
+        ctx.error(
+            node, "inputs", "a profile needs an input (the table to profile)", "add inputs: [{ref: <kind>.<name>}]"
+        )
         return out
     if len(node.inputs) > 1:
         ctx.warn(node, "inputs", f"only the first input ({node.inputs[0]}) is profiled, as in Seeknal")

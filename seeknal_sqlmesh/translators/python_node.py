@@ -82,12 +82,14 @@ def _returns_only_ref(info: PythonNodeInfo) -> t.Optional[str]:
     return None
 
 
-def _sample_columns(node: Node, info: PythonNodeInfo, module_code: str, ctx: TranslationContext) -> t.Optional[ModelSpec]:
+def _sample_columns(
+    node: Node, info: PythonNodeInfo, module_code: str, ctx: TranslationContext
+) -> t.Optional[ModelSpec]:
     from seeknal_sqlmesh.runtime.python_nodes import SeeknalContext
 
     namespace: t.Dict[str, t.Any] = {"__name__": f"seeknal_node_{node.name}"}
     try:
-        exec(compile(module_code, str(node.path), "exec"), namespace)  # noqa: S102  (the user's own node code)
+        exec(compile(module_code, str(node.path), "exec"), namespace)
         seeknal_ctx = SeeknalContext(ctx.oracle.sample, node.params)
         try:
             frame = namespace[info.function](seeknal_ctx)
@@ -97,7 +99,11 @@ def _sample_columns(node: Node, info: PythonNodeInfo, module_code: str, ctx: Tra
             seeknal_ctx.close()
         columns = ctx.oracle.columns_of_frame(frame)
     except Exception as e:  # the user's code failed on a sample of its inputs
-        ctx.error(node, "", f"could not learn the output columns by running the function on sample inputs: {type(e).__name__}: {e}")
+        ctx.error(
+            node,
+            "",
+            f"could not learn the output columns by running the function on sample inputs: {type(e).__name__}: {e}",
+        )
         return None
     return ModelSpec(name=node.id, node=node, columns=columns, sample=frame)
 
@@ -122,8 +128,12 @@ def translate(node: Node, ctx: TranslationContext) -> NodeTranslation:
 
         upstream = _returns_only_ref(info)
         if upstream is None:
-            ctx.error(node, "", "a Python second_order_aggregation must only `return ctx.ref(\"kind.name\")`",
-                      "move the preparation into a @transform and reference it")
+            ctx.error(
+                node,
+                "",
+                'a Python second_order_aggregation must only `return ctx.ref("kind.name")`',
+                "move the preparation into a @transform and reference it",
+            )
             return NodeTranslation()
         node.source = upstream
         if upstream not in node.inputs:
@@ -157,7 +167,12 @@ def translate(node: Node, ctx: TranslationContext) -> NodeTranslation:
     }
     model_args = "\n".join(_model_arg(key, value) for key, value in args.items() if value is not None)
     spec.python_source = MODEL_TEMPLATE.format(
-        node_id=node.id, file=ctx.problems.relative(node.path), module_code=module_code.rstrip(), model_args=model_args,
-        function=info.function, tables=tables, params=node.params,
+        node_id=node.id,
+        file=ctx.problems.relative(node.path),
+        module_code=module_code.rstrip(),
+        model_args=model_args,
+        function=info.function,
+        tables=tables,
+        params=node.params,
     )
     return NodeTranslation(models=[spec], metadata=metadata)

@@ -65,11 +65,18 @@ def _check(check: RuleCheck, index: int, node: RuleNode, ctx: TranslationContext
         if max_pct == 0:
             return [builtin("not_null", blocking, columns=exp.Tuple(expressions=[_col(c) for c in columns]))]
         # Seeknal: NULL cells over all checked cells, as a fraction between 0 and 1
-        per_column = [exp.Sum(this=exp.If(this=exp.Is(this=_col(c), expression=exp.null()), true=_number(1), false=_number(0))) for c in columns]
+        per_column = [
+            exp.Sum(this=exp.If(this=exp.Is(this=_col(c), expression=exp.null()), true=_number(1), false=_number(0)))
+            for c in columns
+        ]
         null_cells = functools.reduce(lambda a, b: exp.Add(this=a, expression=b), per_column)
         cells = exp.Mul(this=exp.Count(this=exp.Star()), expression=_number(len(columns)))
         share = exp.Div(this=exp.cast(null_cells, "DOUBLE"), expression=cells)
-        query = exp.select(exp.alias_(share.copy(), "null_fraction")).from_(this_model()).having(exp.GT(this=share, expression=_number(max_pct)))
+        query = (
+            exp.select(exp.alias_(share.copy(), "null_fraction"))
+            .from_(this_model())
+            .having(exp.GT(this=share, expression=_number(max_pct)))
+        )
         return [AuditSpec(name, query, blocking, message)]
     if kind == "range":
         if not columns:
@@ -89,14 +96,23 @@ def _check(check: RuleCheck, index: int, node: RuleNode, ctx: TranslationContext
         if not columns:
             ctx.error(node, f"{field_name}.columns", "a uniqueness check needs columns")
             return []
-        return [builtin("unique_combination_of_columns", blocking, columns=exp.Tuple(expressions=[_col(c) for c in columns]))]
+        return [
+            builtin(
+                "unique_combination_of_columns", blocking, columns=exp.Tuple(expressions=[_col(c) for c in columns])
+            )
+        ]
     if kind == "freshness":
         m = _AGE.match(str(check.params.get("max_age", "")))
         if not columns or not m:
-            ctx.error(node, f"{field_name}.params.max_age", "a freshness check needs a column and params.max_age like '24h'")
+            ctx.error(
+                node, f"{field_name}.params.max_age", "a freshness check needs a column and params.max_age like '24h'"
+            )
             return []
         seconds = int(float(m.group(1)) * _AGE_SECONDS[m.group(2)])
-        cutoff = exp.Sub(this=exp.cast(exp.CurrentTimestamp(), "TIMESTAMP"), expression=exp.Interval(this=exp.Literal.string(str(seconds)), unit=exp.var("SECOND")))
+        cutoff = exp.Sub(
+            this=exp.cast(exp.CurrentTimestamp(), "TIMESTAMP"),
+            expression=exp.Interval(this=exp.Literal.string(str(seconds)), unit=exp.var("SECOND")),
+        )
         stale = exp.LT(this=exp.cast(_col(columns[0]), "TIMESTAMP"), expression=cutoff)
         return [AuditSpec(name, violations(stale), blocking, message)]
     if kind == "profile_check":
@@ -109,14 +125,26 @@ def _check(check: RuleCheck, index: int, node: RuleNode, ctx: TranslationContext
                 value = exp.TryCast(this=_col("value"), to=exp.DataType.build("DOUBLE"))
                 cond = condition(item[level], value)
                 if cond is None or not metric:
-                    ctx.error(node, f"{field_name}.checks[{j}].{level}", f"cannot read condition {item[level]!r}", "write e.g. '> 50', '= 0' or 'between 1 and 5'")
+                    ctx.error(
+                        node,
+                        f"{field_name}.checks[{j}].{level}",
+                        f"cannot read condition {item[level]!r}",
+                        "write e.g. '> 50', '= 0' or 'between 1 and 5'",
+                    )
                     continue
                 where = exp.and_(
                     exp.EQ(this=_col("column_name"), expression=exp.Literal.string(column)),
                     exp.EQ(this=_col("metric"), expression=exp.Literal.string(metric)),
                     cond,
                 )
-                audits.append(AuditSpec(f"{name}_{j}_{level}", violations(where), blocking and level == "fail", f"{column}.{metric} {level} when {item[level]}"))
+                audits.append(
+                    AuditSpec(
+                        f"{name}_{j}_{level}",
+                        violations(where),
+                        blocking and level == "fail",
+                        f"{column}.{metric} {level} when {item[level]}",
+                    )
+                )
         return audits
     if kind == "sql_assertion":
         if not check.sql:
@@ -131,8 +159,12 @@ def _check(check: RuleCheck, index: int, node: RuleNode, ctx: TranslationContext
             ctx.error(node, f"{field_name}.sql", str(e))
             return []
         return [AuditSpec(name, query, blocking, message)]
-    ctx.error(node, f"{field_name}.type", f"rule type '{check.type}' cannot be translated (Seeknal rejects it at run time too)",
-              "use null, range, uniqueness, freshness, profile_check or sql_assertion")
+    ctx.error(
+        node,
+        f"{field_name}.type",
+        f"rule type '{check.type}' cannot be translated (Seeknal rejects it at run time too)",
+        "use null, range, uniqueness, freshness, profile_check or sql_assertion",
+    )
     return []
 
 

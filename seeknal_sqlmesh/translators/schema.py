@@ -58,12 +58,20 @@ class SchemaOracle:
             self.con.execute(_render_for_duckdb(view, self.ctx))
         elif spec.sample is not None:
             self.con.register("__seeknal_sample", spec.sample)
-            self.con.execute(exp.Create(this=target, kind="TABLE", expression=exp.select("*").from_("__seeknal_sample")).sql("duckdb"))
+            self.con.execute(
+                exp.Create(this=target, kind="TABLE", expression=exp.select("*").from_("__seeknal_sample")).sql(
+                    "duckdb"
+                )
+            )
             self.con.unregister("__seeknal_sample")
         else:
-            schema = exp.Schema(this=target, expressions=[
-                exp.ColumnDef(this=exp.to_identifier(c), kind=exp.DataType.build(ty, dialect="duckdb")) for c, ty in spec.columns.items()
-            ])
+            schema = exp.Schema(
+                this=target,
+                expressions=[
+                    exp.ColumnDef(this=exp.to_identifier(c), kind=exp.DataType.build(ty, dialect="duckdb"))
+                    for c, ty in spec.columns.items()
+                ],
+            )
             self.con.execute(exp.Create(this=schema, kind="TABLE").sql("duckdb"))
         self._built.add(node_id)
 

@@ -59,7 +59,16 @@ from seeknal_sqlmesh.translators.aggregation import (
 )
 from seeknal_sqlmesh.translators.base import NodeTranslation, TranslationContext
 
-AGG_MAP = {"count": "count", "sum": "sum", "mean": "avg", "avg": "avg", "min": "min", "max": "max", "std": "stddev", "stddev": "stddev"}
+AGG_MAP = {
+    "count": "count",
+    "sum": "sum",
+    "mean": "avg",
+    "avg": "avg",
+    "min": "min",
+    "max": "max",
+    "std": "stddev",
+    "stddev": "stddev",
+}
 CALCS = "calcs"
 DAYS = "_days_between"
 IGNORED = ("percentile", "delta")
@@ -77,19 +86,30 @@ def data_source(node: SecondOrderAggregationNode, ctx: TranslationContext) -> t.
         warn_if_not_input(node, candidates[0], ctx)
         return candidates[0]
     if candidates and "." not in source:
-        ctx.error(node, "source", f"source '{source}' matches several nodes", f"write it as one of: {', '.join(candidates)}")
+        ctx.error(
+            node, "source", f"source '{source}' matches several nodes", f"write it as one of: {', '.join(candidates)}"
+        )
     elif candidates:
         ctx.error(
-            node, "source", f"unknown source node '{source}' (Seeknal only matches the name part; we need the node id)",
+            node,
+            "source",
+            f"unknown source node '{source}' (Seeknal only matches the name part; we need the node id)",
             f"did you mean {', '.join(candidates)}?",
         )
     else:
-        ctx.error(node, "source", f"unknown source node '{source}'", "write the source as <kind>.<name> of a node of this project")
+        ctx.error(
+            node,
+            "source",
+            f"unknown source node '{source}'",
+            "write the source as <kind>.<name> of a node of this project",
+        )
     return None
 
 
 def _agg(agg: str, column: str, where: exp.Expr, *, persisted: bool = True) -> exp.Expr:
-    filtered = exp.Filter(this=agg_call(AGG_MAP.get(agg.lower(), agg), quoted(column)), expression=exp.Where(this=where))
+    filtered = exp.Filter(
+        this=agg_call(AGG_MAP.get(agg.lower(), agg), quoted(column)), expression=exp.Where(this=where)
+    )
     return persisted_type(agg, filtered) if persisted else filtered
 
 
@@ -110,15 +130,26 @@ def build_query(node: SecondOrderAggregationNode, source: exp.Table, ctx: Transl
         basic = agg_list(node, feature.basic, ctx, f"{where}.basic") if feature.basic else []
         basic = basic or []
         for agg in basic:
-            columns.append((f"{sf}_{agg.upper()}", _agg(agg, sf, exp.GTE(this=_days(), expression=exp.Literal.number(0)))))
+            columns.append(
+                (f"{sf}_{agg.upper()}", _agg(agg, sf, exp.GTE(this=_days(), expression=exp.Literal.number(0))))
+            )
         if feature.window is not None:
             window = int_list(node, feature.window, ctx, f"{where}.window", length=2, negative=True)
             if window is not None:
                 lo, hi = window
                 if not basic:
-                    ctx.warn(node, f"{where}.window", "a window without 'basic' aggs produces no column (as in Seeknal)", "add e.g. basic: [sum]")
+                    ctx.warn(
+                        node,
+                        f"{where}.window",
+                        "a window without 'basic' aggs produces no column (as in Seeknal)",
+                        "add e.g. basic: [sum]",
+                    )
                 if lo > hi:
-                    ctx.warn(node, f"{where}.window", f"window [{lo}, {hi}] is empty (lower > upper): its columns are always NULL or 0")
+                    ctx.warn(
+                        node,
+                        f"{where}.window",
+                        f"window [{lo}, {hi}] is empty (lower > upper): its columns are always NULL or 0",
+                    )
                 for agg in basic:
                     columns.append((f"{sf}_{agg.upper()}_{lo}_{hi}", _agg(agg, sf, _between(lo, hi))))
         if feature.ratio is not None:
@@ -130,7 +161,15 @@ def build_query(node: SecondOrderAggregationNode, source: exp.Table, ctx: Transl
                 for agg in aggs:
                     a = agg.upper()
                     name = f"{sf}_{a}{num[0]}_{num[1]}_{a}{den[0]}_{den[1]}"
-                    columns.append((name, safe_ratio(_agg(agg, sf, _between(*num), persisted=False), _agg(agg, sf, _between(*den), persisted=False))))
+                    columns.append(
+                        (
+                            name,
+                            safe_ratio(
+                                _agg(agg, sf, _between(*num), persisted=False),
+                                _agg(agg, sf, _between(*den), persisted=False),
+                            ),
+                        )
+                    )
         if feature.since is not None:
             since = feature.since if isinstance(feature.since, dict) else {}
             condition = parse_condition(node, since.get("condition"), ctx, f"{where}.since.condition")

@@ -14,6 +14,8 @@ SEMANTIC_DIR = "seeknal/semantic"
 def translate(node: SemanticNode, ctx: TranslationContext) -> NodeTranslation:
     out = NodeTranslation()
     folder = "semantic_models" if node.kind == "semantic_model" else "metrics"
-    out.files[f"{SEMANTIC_DIR}/{folder}/{node.name}.yml"] = dump_yaml(node.raw, f"Seeknal {node.kind} '{node.name}', copied by `seeknal translate`.")
+    out.files[f"{SEMANTIC_DIR}/{folder}/{node.name}.yml"] = dump_yaml(
+        node.raw, f"Seeknal {node.kind} '{node.name}', copied by `seeknal translate`."
+    )
     out.metadata = {"semantic_file": f"{SEMANTIC_DIR}/{folder}/{node.name}.yml"}
     return out

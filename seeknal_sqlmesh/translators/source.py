@@ -20,7 +20,13 @@ from seeknal_sqlmesh.translators.base import ExternalSpec, ModelSpec, NodeTransl
 from seeknal_sqlmesh.translators.kinds import apply_node_metadata, model_kind
 from seeknal_sqlmesh.translators.sql import macro_call
 
-FILE_READERS = {"csv": "read_csv_auto", "parquet": "read_parquet", "json": "read_json_auto", "jsonl": "read_json_auto", "hive": "read_parquet"}
+FILE_READERS = {
+    "csv": "read_csv_auto",
+    "parquet": "read_parquet",
+    "json": "read_json_auto",
+    "jsonl": "read_json_auto",
+    "hive": "read_parquet",
+}
 EXTERNAL_TYPES = {"postgresql", "starrocks", "iceberg"}
 UNSUPPORTED = {"bigquery", "snowflake", "redshift"}
 
@@ -47,7 +53,7 @@ def file_reader(node: SourceNode, table: str, ctx: TranslationContext) -> exp.Ex
         if options:
             return exp.Anonymous(this="read_csv", expressions=args + [_eq(k, v) for k, v in options.items()])
     if source in ("json", "jsonl"):
-        fmt = {"newline": "newline_delimited", "array": "array"}.get(str(params.get("format", "")), None)
+        fmt = {"newline": "newline_delimited", "array": "array"}.get(str(params.get("format", "")))
         if source == "jsonl":
             fmt = "newline_delimited"
         if fmt:
@@ -59,9 +65,21 @@ def file_reader(node: SourceNode, table: str, ctx: TranslationContext) -> exp.Ex
     return exp.Anonymous(this=FILE_READERS[source], expressions=args)
 
 
-SQLITE_TO_DUCKDB = {"INTEGER": "BIGINT", "INT": "BIGINT", "REAL": "DOUBLE", "FLOAT": "DOUBLE", "DOUBLE": "DOUBLE",
-                    "NUMERIC": "DOUBLE", "TEXT": "TEXT", "VARCHAR": "TEXT", "BLOB": "BLOB", "DATE": "DATE",
-                    "DATETIME": "TIMESTAMP", "TIMESTAMP": "TIMESTAMP", "BOOLEAN": "BOOLEAN"}
+SQLITE_TO_DUCKDB = {
+    "INTEGER": "BIGINT",
+    "INT": "BIGINT",
+    "REAL": "DOUBLE",
+    "FLOAT": "DOUBLE",
+    "DOUBLE": "DOUBLE",
+    "NUMERIC": "DOUBLE",
+    "TEXT": "TEXT",
+    "VARCHAR": "TEXT",
+    "BLOB": "BLOB",
+    "DATE": "DATE",
+    "DATETIME": "TIMESTAMP",
+    "TIMESTAMP": "TIMESTAMP",
+    "BOOLEAN": "BOOLEAN",
+}
 
 
 def _sqlite_columns(path, table: str) -> t.Dict[str, str]:
@@ -95,7 +113,12 @@ def execute(context: ExecutionContext, **kwargs: t.Any) -> pd.DataFrame:
 def translate(node: SourceNode, ctx: TranslationContext) -> NodeTranslation:
     out = NodeTranslation()
     if node.source in UNSUPPORTED:
-        ctx.error(node, "source", f"source type '{node.source}' cannot run in Seeknal 2.13 either", "use csv, parquet, json, jsonl, excel, sqlite, postgresql, starrocks or iceberg")
+        ctx.error(
+            node,
+            "source",
+            f"source type '{node.source}' cannot run in Seeknal 2.13 either",
+            "use csv, parquet, json, jsonl, excel, sqlite, postgresql, starrocks or iceberg",
+        )
         return out
     try:
         table = resolve(node.table or "", ctx.scope(node))
@@ -137,8 +160,13 @@ def _sqlite(node: SourceNode, table: str, ctx: TranslationContext) -> NodeTransl
     spec = ModelSpec(name=node.id, node=node, columns=columns)
     apply_node_metadata(spec, node, ctx)
     spec.python_source = SQLITE_MODEL.format(
-        node_id=node.id, name=node.id, table=sqlite_table, path=ctx.project_path(db_path),
-        columns=columns, description=spec.description, tags=spec.tags,
+        node_id=node.id,
+        name=node.id,
+        table=sqlite_table,
+        path=ctx.project_path(db_path),
+        columns=columns,
+        description=spec.description,
+        tags=spec.tags,
     )
     out.models.append(spec)
     return out
@@ -154,7 +182,9 @@ def _external(node: SourceNode, table: str, ctx: TranslationContext) -> NodeTran
         ctx.warn(node, "params.query", "pushdown query kept as metadata: SQLMesh reads the external table directly")
     columns = {c: (spec.dtype or "") for c, spec in node.columns.items() if spec.dtype}
     name = table if table.count(".") >= 1 else f"{node.params.get('schema', 'public')}.{table}"
-    out.externals.append(ExternalSpec(name=name, node=node, gateway=gateway, columns=columns, description=node.description))
+    out.externals.append(
+        ExternalSpec(name=name, node=node, gateway=gateway, columns=columns, description=node.description)
+    )
     # No model is built: downstream SQL reads the external table itself (SQLMesh knows it from external_models.yaml).
     ctx.table_names[node.id] = name
     return out

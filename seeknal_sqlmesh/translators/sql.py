@@ -14,7 +14,6 @@ import typing as t
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
-
 from sqlmesh.core import dialect as sqlmesh_dialect
 
 from seeknal_sqlmesh.project.templating import SENTINEL, TemplateScope
@@ -38,7 +37,9 @@ def parse_statements(sql: str, dialect: str) -> t.List[exp.Expr]:
 
 def macro_call(name: str, *string_args: str) -> exp.Expr:
     """`@name('a', 'b')`: a call to one of the seeknal SQLMesh macros (seeknal_sqlmesh/macros)."""
-    return sqlmesh_dialect.MacroFunc(this=exp.Anonymous(this=name, expressions=[exp.Literal.string(a) for a in string_args]))
+    return sqlmesh_dialect.MacroFunc(
+        this=exp.Anonymous(this=name, expressions=[exp.Literal.string(a) for a in string_args])
+    )
 
 
 def model_table(node_id: str) -> exp.Table:
@@ -136,7 +137,15 @@ def rewrite_upstreams(
 
 
 _KIND_SCHEMAS = {
-    "source", "transform", "feature_group", "aggregation", "second_order_aggregation", "profile", "rule", "exposure", "model",
+    "source",
+    "transform",
+    "feature_group",
+    "aggregation",
+    "second_order_aggregation",
+    "profile",
+    "rule",
+    "exposure",
+    "model",
 }
 
 
@@ -159,12 +168,19 @@ def fold_statements(statements: t.List[exp.Expr]) -> t.Tuple[exp.Query, t.List[e
             continue
         if i > last:
             raise SQLTranslationError("statements after the last SELECT would not change the node's output")
-        if isinstance(statement, exp.Create) and statement.kind in _TEMP_OBJECTS and isinstance(statement.expression, exp.Query):
+        if (
+            isinstance(statement, exp.Create)
+            and statement.kind in _TEMP_OBJECTS
+            and isinstance(statement.expression, exp.Query)
+        ):
             name = statement.this.this if isinstance(statement.this, exp.Schema) else statement.this
             ctes.append(exp.CTE(this=statement.expression, alias=exp.TableAlias(this=exp.to_identifier(name.name))))
         elif isinstance(statement, exp.Query):
             continue  # an earlier bare SELECT has no effect on the output
-        elif isinstance(statement, (exp.Set, exp.Pragma, exp.Command, exp.Use)) or type(statement).__name__ in ("Install", "Load"):
+        elif isinstance(statement, (exp.Set, exp.Pragma, exp.Command, exp.Use)) or type(statement).__name__ in (
+            "Install",
+            "Load",
+        ):
             pre.append(statement)
         else:
             raise SQLTranslationError(
