@@ -1,37 +1,38 @@
-"""The `seeknal` command: argument parsing only; every command calls a library function."""
+"""The `seeknal` command: argument parsing only; every command calls a library function.
+
+The core adds `translate`; every other command comes from a plugin (`plugins.py`). The options follow one style
+(`cli_kit.py`, README "Command-line style").
+"""
 
 from __future__ import annotations
 
 import json
-import sys
 import typing as t
 from pathlib import Path
 
 import click
 import yaml
 
-from seeknal_sqlmesh.errors import ProjectError
+from seeknal_sqlmesh import plugins
+from seeknal_sqlmesh.cli_kit import SeeknalGroup
+from seeknal_sqlmesh.contract import Layout, default_output
+from seeknal_sqlmesh.errors import CheckFailed, SeeknalError
 
 
-def _fail(error: ProjectError) -> t.NoReturn:
-    click.echo(str(error), err=True)
-    sys.exit(error.exit_code)
-
-
-@click.group()
+@click.group(cls=SeeknalGroup)
 @click.version_option(package_name="seeknal-sqlmesh")
 def cli() -> None:
     """Seeknal on SQLMesh: translate Seeknal projects and use their features and metrics."""
 
 
 @cli.command()
-@click.argument("project", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("project", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
 @click.option(
     "-o",
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="SQLMesh project folder to write.",
+    default=None,
+    help=f"SQLMesh project folder to write. Default: PROJECT/{Layout.DEFAULT_OUTPUT}.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when the output is stale.")
 @click.option("--params", "params_json", default=None, help="JSON object of {{ }} values, like `seeknal run --params`.")
@@ -45,7 +46,12 @@ def cli() -> None:
 @click.option(
     "--profile", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="profiles.yml to use."
 )
-@click.option("--env", default=None, help="Use profiles-<env>.yml, like `seeknal run --env`.")
+@click.option(
+    "--profiles-env",
+    "profiles_env",
+    default=None,
+    help="Use profiles-<NAME>.yml (what `seeknal run --env NAME` does in Seeknal 2.13).",
+)
 @click.option(
     "--start",
     default="2000-01-01",
@@ -53,8 +59,18 @@ def cli() -> None:
     help="First date SQLMesh backfills incremental models from (early by default so no history is skipped).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-def translate(project, output, check, params_json, settings_file, profile, env, start, quiet) -> None:
-    """Translate the Seeknal PROJECT into a SQLMesh project."""
+def translate(
+    project: Path,
+    output: t.Optional[Path],
+    check: bool,
+    params_json: t.Optional[str],
+    settings_file: t.Optional[Path],
+    profile: t.Optional[Path],
+    profiles_env: t.Optional[str],
+    start: str,
+    quiet: bool,
+) -> None:
+    """Translate the Seeknal PROJECT (default: .) into a SQLMesh project."""
     from rich.progress import Progress
 
     from seeknal_sqlmesh.translators import translate_project
@@ -62,37 +78,38 @@ def translate(project, output, check, params_json, settings_file, profile, env, 
     try:
         params = json.loads(params_json) if params_json else None
     except json.JSONDecodeError as e:
-        raise click.BadParameter(f"not JSON: {e}", param_hint="--params")
-    overrides = yaml.safe_load(settings_file.read_text()) if settings_file else None
+        raise click.BadParameter(f"not JSON: {e}", param_hint="--params") from None
+    try:
+        overrides = yaml.safe_load(settings_file.read_text()) if settings_file else None
+    except yaml.YAMLError as e:
+        raise SeeknalError(f"{settings_file}: not valid YAML ({e})", "fix the settings file") from None
+    output = output or default_output(project)
     with Progress(transient=True, disable=quiet) as bar:
         task = bar.add_task("Translating", total=None)
 
         def progress(done: int, total: int, node_id: str) -> None:
             bar.update(task, completed=done, total=total, description=f"Translating {node_id}")
 
-        try:
-            result = translate_project(
-                project,
-                output,
-                check=check,
-                params=params,
-                settings_overrides=overrides,
-                profile=profile,
-                env=env,
-                start=start,
-                progress=progress,
-            )
-        except ProjectError as e:
-            _fail(e)
+        result = translate_project(
+            project,
+            output,
+            check=check,
+            params=params,
+            settings_overrides=overrides,
+            profile=profile,
+            env=profiles_env,
+            start=start,
+            progress=progress,
+        )
     if not quiet:
         for warning in result.warnings:
             click.echo(f"warning: {warning}", err=True)
     if check:
         if result.stale:
-            click.echo(f"{output} is stale; these files would change:", err=True)
-            for path in result.stale:
-                click.echo(f"  {path}", err=True)
-            sys.exit(1)
+            raise CheckFailed(
+                f"{output} is stale; these files would change:\n" + "\n".join(f"  {p}" for p in result.stale),
+                f"run `seeknal translate {project} -o {output}`",
+            )
         if not quiet:
             click.echo(f"{output} is up to date ({len(result.files)} files).")
         return
@@ -103,20 +120,13 @@ def translate(project, output, check, params_json, settings_file, profile, env, 
         click.echo(f"Next: sqlmesh -p {output} plan")
 
 
-cli.add_command(
-    __import__("seeknal_sqlmesh.semantic.cli", fromlist=["query"]).query
-)  # `seeknal query` (semantic layer)
+def _add_plugin_commands(group: click.Group) -> None:
+    for plugin in plugins.plugins():
+        for command in plugin.commands():
+            group.add_command(command)
 
 
-from seeknal_sqlmesh.starrocks import cli as _starrocks_cli  # noqa: E402  (StarRocks plugin commands)
-
-cli.add_command(_starrocks_cli.starrocks)  # seeknal starrocks setup-catalog
-cli.add_command(_starrocks_cli.deploy_metrics)  # seeknal deploy-metrics
-cli.add_command(_starrocks_cli.repl)  # seeknal repl
-
-cli.add_command(
-    __import__("seeknal_sqlmesh.features.cli", fromlist=["features"]).features
-)  # seeknal features list|show|historical|online
+_add_plugin_commands(cli)
 
 
 def main() -> None:

@@ -6,7 +6,6 @@ Usage: python -m seeknal_sqlmesh.demo [SEEKNAL_PROJECT] [OUTPUT] [SETTINGS_YAML]
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlglot import exp
 
+from seeknal_sqlmesh.contract import Manifest
 from seeknal_sqlmesh.errors import ProjectError
 from seeknal_sqlmesh.translators import translate_project
 
@@ -58,7 +58,7 @@ def main(project: str = "sample_project", output: str = "build/sample", settings
     from sqlmesh import Context
 
     context = Context(paths=output)
-    manifest = json.loads((Path(output) / "seeknal" / "manifest.json").read_text())
+    manifest = Manifest.load(output)
     table = Table("SQLMesh model (= Seeknal node id)", "kind", "rows", "audits")
     built = [m for m in context.models.values() if not m.kind.is_external]
     for model in sorted(built, key=lambda m: m.name):
@@ -67,16 +67,17 @@ def main(project: str = "sample_project", output: str = "build/sample", settings
         table.add_row(model.name, model.kind.name.value, str(rows), audits)
     console.print(table)
 
-    untranslated = [n for n, e in manifest["nodes"].items() if not e["models"]]
+    untranslated = [n for n, e in manifest.nodes.items() if not e.models]
     console.print(
         f"Nodes kept as audits, metadata or semantic files (no model of their own): {', '.join(untranslated)}"
     )
 
-    exports = [e for e in manifest["nodes"].values() if e.get("kind") == "exposure" and e.get("type") == "file"]
+    exports = [e for e in manifest.nodes.values() if e.kind == "exposure" and e.type == "file"]
     if exports:
         console.rule("[bold]4. File exposures written after the plan")
         for entry in exports:
-            console.print(f"  {entry['params'].get('path')} ({entry['params'].get('format')})")
+            params = entry.params or {}
+            console.print(f"  {params.get('path')} ({params.get('format')})")
 
     console.rule("[bold]5. A few rows")
     for kind in PREVIEW_MODELS:

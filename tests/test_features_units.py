@@ -118,8 +118,11 @@ def test_translation_of_feature_groups(tmp_path):
     assert sorted(p.name for p in (models / "feature_store").iterdir()) == ["entity_customer.sql", "monthly__latest.sql"]
     assert "lookback 31" in (models / "feature_store" / "entity_customer.sql").read_text()
     assert any("no_time" in str(w) and "when not among its output columns" in str(w) for w in result.warnings)
-    manifest = json.loads((tmp_path / "out" / "seeknal" / "manifest.json").read_text())["feature_store"]
-    assert manifest["entities"]["customer"] == {"join_keys": ["customer_id"], "description": "", "view": "feature_store.entity_customer",
-                                                "feature_groups": ["monthly"]}
-    assert manifest["feature_groups"]["monthly"]["latest_model"] == "feature_store.monthly__latest"
-    assert manifest["feature_groups"]["no_time"]["latest_model"] is None
+    from seeknal_sqlmesh.contract import Manifest
+    from seeknal_sqlmesh.features.plugin import FeatureStoreSection
+
+    section = Manifest.load(tmp_path / "out").section("features", FeatureStoreSection)
+    assert section.entities["customer"].model_dump() == {"join_keys": ["customer_id"], "description": "", "view": "feature_store.entity_customer",
+                                                         "feature_groups": ["monthly"]}
+    assert section.feature_groups["monthly"].latest_model == "feature_store.monthly__latest"
+    assert section.feature_groups["no_time"].latest_model is None

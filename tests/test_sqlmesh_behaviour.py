@@ -51,7 +51,7 @@ MINI_MODELS = {
     "transform.customer_orders",
     "transform.big_orders",
     "feature_group.customer_features",
-    "feature_store.entity_customer",  # the feature store's entity view (translators/feature_store.py)
+    "feature_store.entity_customer",  # the feature store's entity view (features/translate.py)
 }
 ORDERS_CLEAN_CHILDREN = {"transform.customer_orders", "transform.big_orders", "feature_group.customer_features",
                          "feature_store.entity_customer"}

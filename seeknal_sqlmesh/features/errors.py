@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from seeknal_sqlmesh.errors import SeeknalError
 
-class FeatureStoreError(Exception):
+
+class FeatureStoreError(SeeknalError):
     """A request the feature store cannot serve: an unknown feature, a spine without a key column, a snapshot the
     janitor removed, ... The message names the thing and the place (file, environment, column)."""
-
-    exit_code = 2

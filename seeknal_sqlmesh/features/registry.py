@@ -1,4 +1,4 @@
-"""What a translated project offers: entities and feature groups, read from `seeknal/manifest.json`.
+"""What a translated project offers: entities and feature groups, read from the typed manifest (`contract.py`).
 
 `seeknal translate` writes the manifest (per feature group: entity, event-time column, declared features, online
 TTL; and a `feature_store` section with output columns, latest-value models and entity views). This module only
@@ -7,14 +7,13 @@ reads it; what SQLMesh built, per environment, comes from SQLMesh's state (`stor
 
 from __future__ import annotations
 
-import json
 import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seeknal_sqlmesh.contract import Manifest
 from seeknal_sqlmesh.features.errors import FeatureStoreError
-
-MANIFEST = Path("seeknal") / "manifest.json"
+from seeknal_sqlmesh.features.plugin import NAME, FeatureStoreSection
 
 
 @dataclass
@@ -79,53 +78,34 @@ class Registry:
     @classmethod
     def load(cls, project: t.Union[str, Path]) -> Registry:
         root = Path(project).resolve()
-        path = root / MANIFEST
-        if not path.is_file():
-            raise FeatureStoreError(
-                f"{root}: not a translated project (no {MANIFEST}); run `seeknal translate <seeknal project> -o {root}` "
-                "and point -p/--project at its output"
-            )
-        try:
-            manifest = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
-            raise FeatureStoreError(f"{path}: not valid JSON ({e}); translate the project again")
-        section = manifest.get("feature_store") or {}
-        extra = section.get("feature_groups") or {}
+        manifest = Manifest.load(root)
+        section = manifest.section(NAME, FeatureStoreSection)
         groups: t.Dict[str, FeatureGroup] = {}
-        for node_id, entry in sorted(manifest.get("nodes", {}).items()):
-            if entry.get("kind") != "feature_group" or not entry.get("models"):
+        for node_id, entry in sorted(manifest.nodes.items()):
+            if entry.kind != "feature_group" or not entry.models or entry.entity is None or not entry.event_time_col:
                 continue
             name = node_id.split(".", 1)[1]
-            more = extra.get(name, {})
+            more = section.feature_groups.get(name)
             groups[name] = FeatureGroup(
                 name=name,
                 node=node_id,
-                model=more.get("model", entry["models"][0]),
-                entity=entry["entity"]["name"],
-                join_keys=list(entry["entity"]["join_keys"]),
-                event_time=entry["event_time_col"],
-                description=more.get("description", ""),
-                owner=more.get("owner"),
-                online=bool(more.get("online")),
-                online_ttl=entry.get("online_ttl"),
-                latest_model=more.get("latest_model"),
-                columns=more.get("columns"),
-                declared={
-                    k: Feature(k, v.get("description") or "", v.get("dtype"))
-                    for k, v in entry.get("features", {}).items()
-                },
-                file=entry.get("file", ""),
+                model=more.model if more else entry.models[0],
+                entity=entry.entity.name,
+                join_keys=list(entry.entity.join_keys),
+                event_time=entry.event_time_col,
+                description=more.description if more else "",
+                owner=more.owner if more else None,
+                online=bool(more and more.online),
+                online_ttl=entry.online_ttl,
+                latest_model=more.latest_model if more else None,
+                columns=list(more.columns) if more and more.columns is not None else None,
+                declared={k: Feature(k, v.description, v.dtype) for k, v in (entry.features or {}).items()},
+                file=entry.file,
             )
         entities: t.Dict[str, Entity] = {}
-        for name, entry in (section.get("entities") or {}).items():
-            entities[name] = Entity(
-                name,
-                list(entry["join_keys"]),
-                entry.get("description") or "",
-                list(entry.get("feature_groups", [])),
-                entry.get("view"),
-            )
-        for group in groups.values():  # projects translated before the feature_store section existed
+        for name, e in section.entities.items():
+            entities[name] = Entity(name, list(e.join_keys), e.description, list(e.feature_groups), e.view)
+        for group in groups.values():  # groups whose columns were unknown at translation time have no entity entry
             if group.entity not in entities:
                 entities[group.entity] = Entity(group.entity, group.join_keys)
             if group.name not in entities[group.entity].feature_groups:

@@ -2,7 +2,8 @@
 
 Translated projects use a tiny `config.py` that calls `load_project_config(Path(__file__).parent)`, because a
 YAML config cannot anchor relative paths: DuckDB would otherwise open `warehouse.duckdb` in whatever folder
-`sqlmesh` was started from. Importing this package also registers seeknal-sqlmesh's engine plugins.
+`sqlmesh` was started from. Loading also lets each plugin register what the project needs with SQLMesh (the
+StarRocks adapter only for projects with a StarRocks gateway).
 """
 
 from __future__ import annotations
@@ -16,13 +17,10 @@ from pathlib import Path
 from sqlmesh.core.config import Config
 from sqlmesh.core.config.loader import load_config_from_yaml
 
-from seeknal_sqlmesh.starrocks import register as register_starrocks
+from seeknal_sqlmesh import plugins
+from seeknal_sqlmesh.contract import Layout
 
-register_starrocks()  # before any settings.yaml is parsed: `type: starrocks` gateways get seeknal's adapter
-
-SETTINGS_FILE = "settings.yaml"
 GATEWAY_MODELS_KEY = "seeknal_gateway_models"  # written by translators/assemble.py
-STATE_FILE = "state.duckdb"  # every gateway keeps SQLMesh state here (StarRocks cannot hold it)
 logger = logging.getLogger("seeknal_sqlmesh")
 # The translated project's folder, kept for run-time code that resolves project-relative paths (file exports,
 # SQLite sources). A module global, not an environment variable: SQLMesh restores os.environ after loading config.
@@ -75,7 +73,7 @@ def load_project_config(root: Path, argv: t.Optional[t.Sequence[str]] = None) ->
     global _project_dir
     root = Path(root).resolve()
     _project_dir = root
-    settings = load_config_from_yaml(root / SETTINGS_FILE)
+    settings = load_config_from_yaml(root / Layout.SETTINGS)
     settings["gateways"] = active_gateways(settings, sys.argv if argv is None else argv)
     skipped = {
         g: files for g, files in (settings.pop(GATEWAY_MODELS_KEY, None) or {}).items() if g not in settings["gateways"]
@@ -97,8 +95,9 @@ def load_project_config(root: Path, argv: t.Optional[t.Sequence[str]] = None) ->
         if (gateway.get("connection") or {}).get("type") == "starrocks" and not gateway.get("state_connection"):
             gateway["state_connection"] = {
                 "type": "duckdb",
-                "database": STATE_FILE,
+                "database": Layout.STATE,
             }  # StarRocks cannot hold SQLMesh state (no DDL transactions)
         for key in ("connection", "state_connection", "test_connection"):
             _anchor_paths(gateway.get(key), root)
+    plugins.register_sqlmesh(settings)  # engine adapters, kinds, macros the project's gateways need
     return Config.parse_obj(settings)

@@ -164,7 +164,7 @@ def deploy_metrics(
 @click.option("--exec", "statements", default=None, help="Run these statements, print the results and exit.")
 def repl(project, connection, profile, env, statements) -> None:
     """Interactive SQL (history, multi-line until ';', tables) on the project's DuckDB warehouse or on StarRocks."""
-    from seeknal_sqlmesh.repl import ReplError, interactive, open_session, run_script
+    from seeknal_sqlmesh.starrocks.repl import ReplError, interactive, open_session, run_script
 
     try:
         session = open_session(project, connection=connection, profile=profile, env=env)

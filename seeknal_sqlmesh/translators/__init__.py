@@ -7,9 +7,11 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seeknal_sqlmesh import plugins
 from seeknal_sqlmesh.errors import Problem, Problems
 from seeknal_sqlmesh.project.loader import load_project
 from seeknal_sqlmesh.project.models import Node, Project
+from seeknal_sqlmesh.translators.base import NodeTranslation, TranslationContext
 
 # kind -> module under seeknal_sqlmesh.translators exposing `translate(node, ctx) -> NodeTranslation`
 TRANSLATOR_MODULES = {
@@ -37,7 +39,12 @@ class TranslationResult:
     model_count: int = 0
 
 
-def translator_for(node: Node) -> t.Callable:
+def translate_node(node: Node, ctx: TranslationContext) -> NodeTranslation:
+    """A plugin's translation when a plugin takes the node (an exposure or source type it serves), else the core's."""
+    return plugins.translate_node(node, ctx) or translator_for(node)(node, ctx)
+
+
+def translator_for(node: Node) -> t.Callable[[t.Any, TranslationContext], NodeTranslation]:
     if node.python:
         from seeknal_sqlmesh.translators import python_node
 
@@ -64,7 +71,6 @@ def translate_project(
     nothing is written either: the result's `stale` lists the files that a translation would change.
     """
     from seeknal_sqlmesh.translators.assemble import assemble
-    from seeknal_sqlmesh.translators.base import TranslationContext
     from seeknal_sqlmesh.translators.output import stale_files, write_atomically
 
     project, problems = load_project(project_dir, profile=profile, env=env, params=params)
@@ -77,7 +83,7 @@ def translate_project(
     total = len(project.order)
     for i, node_id in enumerate(project.order):
         node = project.nodes[node_id]
-        pieces[node_id] = translator_for(node)(node, ctx)
+        pieces[node_id] = translate_node(node, ctx)
         if pieces[node_id].models:
             ctx.specs[node_id] = pieces[node_id].models[0]
         if progress:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import copy
 import typing as t
 
+from seeknal_sqlmesh import plugins
+from seeknal_sqlmesh.contract import Layout, Manifest, NodeEntry
 from seeknal_sqlmesh.project.models import Project
-from seeknal_sqlmesh.runtime.config import GATEWAY_MODELS_KEY, STATE_FILE
+from seeknal_sqlmesh.runtime.config import GATEWAY_MODELS_KEY
 from seeknal_sqlmesh.translators.base import AuditSpec, ModelSpec, NodeTranslation, TranslationContext
-from seeknal_sqlmesh.translators.feature_store import feature_store_models
-from seeknal_sqlmesh.translators.gateways import apply_starrocks_properties, gateways_from_profile
-from seeknal_sqlmesh.translators.output import GENERATED_HEADER, dump_json, dump_yaml, render_all
+from seeknal_sqlmesh.translators.gateways import gateways_from_profile
+from seeknal_sqlmesh.translators.output import GENERATED_HEADER, dump_yaml, render_all
 
 DEFAULT_GATEWAY = "duckdb"
 EXTERNAL_WITHOUT_GATEWAY = "iceberg"  # Iceberg sources: a catalog the default engine must attach (see README)
-WAREHOUSE_FILE = "warehouse.duckdb"
 
 CONFIG_PY = f'''"""SQLMesh configuration of this translated Seeknal project. {GENERATED_HEADER}
 
@@ -56,9 +56,12 @@ def settings(
 ) -> t.Dict[str, t.Any]:
     # One state file for every gateway: plans on any gateway see the same environments, and engines that cannot
     # hold SQLMesh state (StarRocks) never have to.
-    state = {"type": "duckdb", "database": STATE_FILE}
+    state = {"type": "duckdb", "database": Layout.STATE}
     gateways: t.Dict[str, t.Any] = {
-        DEFAULT_GATEWAY: {"connection": {"type": "duckdb", "database": WAREHOUSE_FILE}, "state_connection": dict(state)}
+        DEFAULT_GATEWAY: {
+            "connection": {"type": "duckdb", "database": Layout.WAREHOUSE},
+            "state_connection": dict(state),
+        }
     }
     for name, connection in gateways_from_profile(project.profile).items():
         gateways[name] = {"connection": connection, "state_connection": dict(state)}
@@ -167,11 +170,11 @@ def assemble(
                 spec.audits.append(audit)
 
     assign_gateways(project, ctx, pieces)
-    apply_starrocks_properties(project, ctx, pieces)
-    feature_models, feature_store = feature_store_models(project, ctx, pieces)  # latest values, entity views
-    specs.update((spec.name, spec) for spec in feature_models)
+    contributions = plugins.assemble(plugins.Assembly(project, ctx, pieces))
+    for contribution in contributions.values():
+        specs.update((spec.name, spec) for spec in contribution.models)
 
-    files: t.Dict[str, str] = {"config.py": CONFIG_PY, "macros/seeknal.py": MACROS_PY}
+    files: t.Dict[str, str] = {Layout.CONFIG_PY: CONFIG_PY, Layout.MACROS_PY: MACROS_PY}
     model_files: t.Dict[str, ModelSpec] = {}
     sql_specs = []
     for name, spec in sorted(specs.items()):
@@ -202,7 +205,7 @@ def assemble(
             if ext.columns:
                 entry["columns"] = dict(sorted(ext.columns.items()))
             entries.append(entry)
-        files["external_models.yaml"] = dump_yaml(entries)
+        files[Layout.EXTERNAL_MODELS] = dump_yaml(entries)
 
     exports = [x for node_id in project.order for x in pieces[node_id].exports]
     after_all = [export_statement(x) for x in exports]
@@ -213,26 +216,32 @@ def assemble(
             for audit in spec.custom_audits[:1]:
                 gateway_models[spec.gateway].append(f"audits/{spec.schema_name}__{spec.table_name}.sql")
     gateway_models = {g: sorted(paths) for g, paths in sorted(gateway_models.items())}
-    files["settings.yaml"] = dump_yaml(settings(project, overrides, start, after_all, gateway_models))
+    files[Layout.SETTINGS] = dump_yaml(settings(project, overrides, start, after_all, gateway_models))
 
-    manifest: t.Dict[str, t.Any] = {"project": project.name, "nodes": {}}
+    nodes: t.Dict[str, NodeEntry] = {}
     for node_id in project.order:
         node, piece = project.nodes[node_id], pieces[node_id]
-        entry = {
-            "kind": node.kind,
-            "file": ctx.problems.relative(node.path),
-            "models": [s.name for s in piece.models],
-            "upstream": project.edges.get(node_id, []),
-        }
-        if node_id in ctx.table_names:
-            entry["external_table"] = ctx.table_names[node_id]
-        if piece.metadata:
-            entry.update(piece.metadata)
-        manifest["nodes"][node_id] = entry
+        nodes[node_id] = NodeEntry(
+            kind=node.kind,
+            file=ctx.problems.relative(node.path),
+            models=[s.name for s in piece.models],
+            upstream=project.edges.get(node_id, []),
+            external_table=ctx.table_names.get(node_id),
+            **piece.metadata,
+        )
         files.update(piece.files)
-    manifest["feature_store"] = feature_store
-    manifest["warnings"] = [str(w) for w in ctx.problems.warnings]
-    files["seeknal/manifest.json"] = dump_json(manifest)
+    for contribution in contributions.values():
+        files.update(contribution.files)
+    manifest = Manifest(
+        project=project.name,
+        seeknal_project=ctx.project_path("."),
+        nodes=nodes,
+        plugins={
+            name: c.manifest.model_dump(mode="json") for name, c in contributions.items() if c.manifest is not None
+        },
+        warnings=[str(w) for w in ctx.problems.warnings],
+    )
+    files[Layout.MANIFEST] = manifest.to_json()
     return dict(sorted(files.items())), len(specs)
 
 

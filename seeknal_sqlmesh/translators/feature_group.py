@@ -4,6 +4,12 @@ Seeknal runs the group's `transform` with its first input registered as the tabl
 their `<kind>.<name>`), or takes the first input as is. Entity, event time and feature descriptions are carried
 into the model (column descriptions, grain, tags) and into `seeknal/manifest.json` for the feature store.
 Seeknal's `features:` does not filter columns (every result column is stored); neither do we.
+
+A feature group with its event-time column among its outputs becomes INCREMENTAL_BY_TIME_RANGE on that column
+(unless a `materializations:` entry already chose a kind): SQLMesh then writes each daily interval of event time
+once, and a run costs only the new intervals. `materialization.lookback: N` (an extension; Seeknal ignores it)
+recomputes the last N intervals on every run, for groups whose rows change after their event time (monthly
+aggregates stamped with the first day of the month).
 """
 
 from __future__ import annotations
@@ -14,9 +20,35 @@ from sqlglot import exp
 
 from seeknal_sqlmesh.project.models import FeatureGroupNode
 from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
-from seeknal_sqlmesh.translators.feature_store import incremental_by_event_time
 from seeknal_sqlmesh.translators.kinds import sql_model
 from seeknal_sqlmesh.translators.transform import translate_sql
+
+
+def output_columns(spec: ModelSpec, ctx: t.Optional[TranslationContext] = None) -> t.Optional[t.List[str]]:
+    """The feature group model's output columns in order, or None when they cannot be known here."""
+    if spec.python_source is not None or spec.query is None:
+        return list(spec.columns) or None
+    names = list(spec.query.named_selects)
+    if "*" not in names and all(names):
+        return names
+    if ctx is None:
+        return None
+    try:  # `SELECT *` (a group without `transform`): read the columns from a sample
+        return list(ctx.oracle.sample(spec.node.id).columns)
+    except Exception:
+        return None
+
+
+def incremental_by_event_time(node: FeatureGroupNode, spec: ModelSpec) -> None:
+    """FULL -> INCREMENTAL_BY_TIME_RANGE on the event-time column, when that column is an output."""
+    columns = output_columns(spec)
+    if spec.kind.get("name") != "FULL" or (columns is not None and node.event_time_col not in columns):
+        return
+    kind: t.Dict[str, t.Any] = {"name": "INCREMENTAL_BY_TIME_RANGE", "time_column": node.event_time_col}
+    lookback = (node.materialization.model_extra or {}).get("lookback")
+    if isinstance(lookback, int) and not isinstance(lookback, bool) and lookback > 0:
+        kind["lookback"] = lookback
+    spec.kind = kind
 
 
 def feature_metadata(node: FeatureGroupNode, spec: ModelSpec) -> t.Dict[str, t.Any]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import typing as t
 
-from sqlglot import exp
-
 from seeknal_sqlmesh.project.models import Connection, Node, Profile, SourceNode
 from seeknal_sqlmesh.translators.base import TranslationContext
 
@@ -106,84 +104,3 @@ def starrocks_gateway(node: Node, ctx: TranslationContext) -> t.Optional[str]:
     if name and name not in profile.starrocks and name not in profile.connections:
         ctx.error(node, "params.connection", f"no StarRocks connection '{name}' in profiles.yml")
     return name
-
-
-def starrocks_gateways(profile: Profile) -> t.Set[str]:
-    return {name for name, config in gateways_from_profile(profile).items() if config["type"] == "starrocks"}
-
-
-STARROCKS_KEY_TYPES = {"primary": "primary_key", "duplicate": "duplicate_key", "unique": "unique_key"}
-STARROCKS_NODE_KEYS = ("key_type", "keys", "partition_by", "distributed_by", "order_by", "properties")
-
-
-def _columns(value: t.Any) -> exp.Expr:
-    names = [value] if isinstance(value, str) else list(value)
-    columns = [exp.column(n) for n in names]
-    return columns[0] if len(columns) == 1 else exp.Tuple(expressions=columns)
-
-
-def starrocks_physical_properties(node: Node, ctx: TranslationContext) -> t.Dict[str, exp.Expr]:
-    """A node's `starrocks:` settings -> the StarRocks adapter's physical_properties:
-
-    ```yaml
-    starrocks:
-      key_type: primary            # primary | duplicate | unique, with `keys`
-      keys: [order_id]
-      partition_by: order_date     # a column, a list, or an expression such as "date_trunc('month', order_date)"
-      distributed_by: "HASH(order_id) BUCKETS 8"
-      order_by: [order_date]
-      properties: {replication_num: "1"}
-    ```
-    """
-    raw = getattr(node, "starrocks", None)
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        ctx.error(
-            node, "starrocks", "must be a mapping of key_type, keys, partition_by, distributed_by, order_by, properties"
-        )
-        return {}
-    unknown = sorted(set(raw) - set(STARROCKS_NODE_KEYS))
-    if unknown:
-        ctx.error(
-            node, "starrocks", f"unknown settings {', '.join(unknown)}", f"known: {', '.join(STARROCKS_NODE_KEYS)}"
-        )
-    props: t.Dict[str, exp.Expr] = {}
-    key_type = str(raw.get("key_type", "")).lower()
-    if key_type or raw.get("keys"):
-        if key_type not in STARROCKS_KEY_TYPES or not raw.get("keys"):
-            ctx.error(node, "starrocks.key_type", "a table key needs key_type (primary, duplicate, unique) and keys")
-        else:
-            props[STARROCKS_KEY_TYPES[key_type]] = _columns(raw["keys"])
-    if raw.get("partition_by"):
-        value = raw["partition_by"]
-        props["partitioned_by"] = (
-            exp.maybe_parse(value, dialect="starrocks") if isinstance(value, str) and "(" in value else _columns(value)
-        )
-    if raw.get("distributed_by"):
-        props["distributed_by"] = exp.Literal.string(str(raw["distributed_by"]))
-    if raw.get("order_by"):
-        props["order_by"] = _columns(raw["order_by"])
-    for key, value in sorted((raw.get("properties") or {}).items()):
-        props[str(key)] = exp.Literal.string(str(value))
-    return props
-
-
-def apply_starrocks_properties(project: t.Any, ctx: TranslationContext, pieces: t.Dict[str, t.Any]) -> None:
-    """Give models that run on a StarRocks gateway their node's `starrocks:` table settings (after gateways are
-    assigned). On other engines the settings mean nothing: a warning says they are ignored."""
-    gateways = starrocks_gateways(project.profile)
-    for node_id in project.order:
-        node = project.nodes[node_id]
-        props = starrocks_physical_properties(node, ctx)
-        if not props:
-            continue
-        for spec in pieces[node_id].models:
-            if spec.gateway in gateways and spec.python_source is None and spec.kind.get("name") != "CUSTOM":
-                spec.physical_properties.update(props)
-            else:
-                ctx.warn(
-                    node,
-                    "starrocks",
-                    "StarRocks table settings apply to SQL models on a StarRocks gateway only: ignored here",
-                )

@@ -1,10 +1,8 @@
-"""Feature-store models of a translated project: incremental feature groups, latest values, entity views.
+"""The feature store plugin's models in a translated project: latest values and entity views.
 
-- A feature group with its event-time column among its outputs becomes INCREMENTAL_BY_TIME_RANGE on that column
-  (unless a `materializations:` entry already chose a kind): SQLMesh then writes each daily interval of event time
-  once, and a run costs only the new intervals. `materialization.lookback: N` (an extension; Seeknal ignores it)
-  recomputes the last N intervals on every run, for groups whose rows change after their event time (monthly
-  aggregates stamped with the first day of the month).
+(Feature groups themselves are a core node kind: `translators/feature_group.py` makes them incremental by event
+time.)
+
 - `feature_store.<group>__latest` (FULL, one row per entity key) holds each key's latest row, for groups with
   `online` enabled: `seeknal features online` reads it instead of scanning history. Being a SQLMesh model it is
   versioned and has a table per environment like everything else.
@@ -24,8 +22,10 @@ import typing as t
 from sqlglot import exp
 
 from seeknal_sqlmesh.features import sql as fsql
+from seeknal_sqlmesh.features.plugin import FeatureStoreSection
 from seeknal_sqlmesh.project.models import FeatureGroupNode, Project
 from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
+from seeknal_sqlmesh.translators.feature_group import output_columns
 
 SCHEMA = "feature_store"
 ENTITY_TIME = "event_time"
@@ -44,33 +44,6 @@ def online_enabled(node: FeatureGroupNode) -> bool:
     if isinstance(online, dict):
         return bool(online.get("enabled", True))
     return bool(online)
-
-
-def output_columns(spec: ModelSpec, ctx: t.Optional[TranslationContext] = None) -> t.Optional[t.List[str]]:
-    """The feature group model's output columns in order, or None when they cannot be known here."""
-    if spec.python_source is not None or spec.query is None:
-        return list(spec.columns) or None
-    names = list(spec.query.named_selects)
-    if "*" not in names and all(names):
-        return names
-    if ctx is None:
-        return None
-    try:  # `SELECT *` (a group without `transform`): read the columns from a sample
-        return list(ctx.oracle.sample(spec.node.id).columns)
-    except Exception:
-        return None
-
-
-def incremental_by_event_time(node: FeatureGroupNode, spec: ModelSpec) -> None:
-    """FULL -> INCREMENTAL_BY_TIME_RANGE on the event-time column, when that column is an output."""
-    columns = output_columns(spec)
-    if spec.kind.get("name") != "FULL" or (columns is not None and node.event_time_col not in columns):
-        return
-    kind: t.Dict[str, t.Any] = {"name": "INCREMENTAL_BY_TIME_RANGE", "time_column": node.event_time_col}
-    lookback = (node.materialization.model_extra or {}).get("lookback")
-    if isinstance(lookback, int) and not isinstance(lookback, bool) and lookback > 0:
-        kind["lookback"] = lookback
-    spec.kind = kind
 
 
 def _group_spec(node: FeatureGroupNode, piece: NodeTranslation) -> t.Optional[ModelSpec]:
@@ -95,7 +68,7 @@ def _model(
 
 def feature_store_models(
     project: Project, ctx: TranslationContext, pieces: t.Dict[str, NodeTranslation]
-) -> t.Tuple[t.List[ModelSpec], t.Dict[str, t.Any]]:
+) -> t.Tuple[t.List[ModelSpec], FeatureStoreSection]:
     """Latest-value and entity-view models, and the `feature_store` section of seeknal/manifest.json.
 
     Called once every node is translated and has its gateway (they are read from the groups' models).
@@ -200,7 +173,9 @@ def feature_store_models(
             )
         )
         entry["view"] = name
-    return models, {"entities": entities, "feature_groups": dict(sorted(groups.items()))}
+    return models, FeatureStoreSection.model_validate(
+        {"entities": entities, "feature_groups": dict(sorted(groups.items()))}
+    )
 
 
 def _no_view_reason(members: t.Sequence[t.Tuple[FeatureGroupNode, ModelSpec, t.List[str]]]) -> t.Optional[str]:

@@ -1,0 +1,79 @@
+"""The one SQL toolkit: small sqlglot builders and the one way to turn a tree into SQL text.
+
+Every module that builds SQL (translators, macros, the feature store, the semantic layer, StarRocks DDL) uses these,
+so names are quoted the same way everywhere and no SQL is assembled from strings.
+
+`Expr` is the one expression type used in signatures (sqlglot's base class of every node).
+
+`to_sql(tree, dialect)` renders through private subclasses of each dialect's generator. sqlglot caches a generator
+class's dispatch table the first time it renders; SQLMesh adds its macro nodes (`@start_ts`, `@seeknal_date(...)`)
+to the dialects' generators when it is imported. If we rendered with a dialect's own generator before SQLMesh was
+imported, that cached table would lack the macro nodes and SQLMesh would later fail in the same process
+("Unsupported expression type MacroVar"). Subclasses have caches of their own, so rendering here is safe before and
+after SQLMesh is imported, and costs no SQLMesh import.
+
+Statements sqlglot cannot express, so they are written as text (each with the reason):
+- StarRocks `CREATE EXTERNAL CATALOG ... PROPERTIES (...)`: sqlglot 30.8 parses it into an opaque `Command`
+  (`starrocks/catalog.py`); the property values are still quoted with `string()`.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+
+Expr = exp.Expr
+_GENERATORS: t.Dict[type, type] = {}
+
+
+def to_sql(tree: Expr, dialect: t.Optional[str] = "duckdb", pretty: bool = False) -> str:
+    """SQL text of `tree` in `dialect` (see the module docstring for why this, not `tree.sql()`)."""
+    d = Dialect.get_or_raise(dialect)
+    base = d.generator_class
+    cls = _GENERATORS.get(base)
+    if cls is None:
+        cls = _GENERATORS[base] = type(f"Seeknal{base.__name__}", (base,), {})
+    return cls(dialect=d, pretty=pretty).generate(tree, copy=True)
+
+
+def ident(name: str, quoted: bool = True) -> exp.Identifier:
+    return exp.Identifier(this=name, quoted=quoted)
+
+
+def col(name: str, table: t.Optional[str] = None) -> exp.Column:
+    """A quoted column, optionally qualified by a (quoted) table alias."""
+    return exp.Column(this=ident(name), table=ident(table) if table else None)
+
+
+def alias(expression: Expr, name: str) -> exp.Alias:
+    """`expression AS "name"`."""
+    return exp.Alias(this=expression, alias=ident(name))
+
+
+def table(name: str, as_: t.Optional[str] = None, dialect: str = "duckdb") -> exp.Table:
+    """A (possibly qualified, possibly quoted) table name read as SQL, with an optional quoted alias."""
+    node = exp.to_table(name, dialect=dialect)
+    if as_:
+        node.set("alias", exp.TableAlias(this=ident(as_)))
+    return node
+
+
+def subquery(query: exp.Query, name: str) -> exp.Subquery:
+    return exp.Subquery(this=query, alias=exp.TableAlias(this=ident(name)))
+
+
+def string(value: str) -> exp.Literal:
+    return exp.Literal.string(value)
+
+
+def and_all(conditions: t.Sequence[t.Optional[Expr]]) -> t.Optional[Expr]:
+    """AND of the conditions that are not None, left-deep; None when there are none."""
+    present = [c for c in conditions if c is not None]
+    if not present:
+        return None
+    out = present[0]
+    for c in present[1:]:
+        out = exp.And(this=out, expression=c)
+    return out

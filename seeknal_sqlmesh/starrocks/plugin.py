@@ -1,0 +1,49 @@
+"""The StarRocks plugin: engine adapter and `starrocks_mv` kind (registered only for projects with a StarRocks
+gateway), MV exposures and `starrocks:` table settings in translation, and the `seeknal starrocks`,
+`seeknal deploy-metrics` and `seeknal repl` commands."""
+
+from __future__ import annotations
+
+import typing as t
+
+from seeknal_sqlmesh.plugins import Assembly, Contribution, Plugin
+
+if t.TYPE_CHECKING:
+    import click
+
+    from seeknal_sqlmesh.project.models import Node
+    from seeknal_sqlmesh.translators.base import NodeTranslation, TranslationContext
+
+TYPE_NAME = "starrocks"
+
+
+class StarRocksPlugin(Plugin):
+    name = "starrocks"
+
+    def commands(self) -> t.Sequence[click.Command]:
+        from seeknal_sqlmesh.starrocks.cli import deploy_metrics, repl, starrocks
+
+        return (starrocks, deploy_metrics, repl)
+
+    def translate_node(self, node: Node, ctx: TranslationContext) -> t.Optional[NodeTranslation]:
+        from seeknal_sqlmesh.starrocks.translate import MV_EXPOSURE_TYPE, translate_exposure
+
+        if node.kind == "exposure" and getattr(node, "type", None) == MV_EXPOSURE_TYPE:
+            return translate_exposure(t.cast(t.Any, node), ctx)
+        return None
+
+    def assemble(self, assembly: Assembly) -> t.Optional[Contribution]:
+        from seeknal_sqlmesh.starrocks.translate import apply_starrocks_properties
+
+        apply_starrocks_properties(assembly.project, assembly.ctx, assembly.pieces)
+        return None
+
+    def register_sqlmesh(self, settings: t.Mapping[str, t.Any]) -> None:
+        gateways = settings.get("gateways") or {}
+        if any((g.get("connection") or {}).get("type") == TYPE_NAME for g in gateways.values()):
+            from seeknal_sqlmesh.starrocks import register
+
+            register()
+
+
+plugin = StarRocksPlugin()
