@@ -2,7 +2,7 @@
 PYTHON ?= python3
 export SQLMESH__DISABLE_ANONYMIZED_ANALYTICS := true
 
-.PHONY: install demo test bench golden clean
+.PHONY: install demo lint test bench golden clean
 
 install:
 	$(PYTHON) -m pip install -q -e ".[test]"
@@ -10,7 +10,14 @@ install:
 demo: install
 	$(PYTHON) -m seeknal_sqlmesh.demo sample_project build/sample config.yaml
 
-test: install
+# ruff (lint + format) and mypy on the package, and no import cycles: `make test` runs it first, so CI enforces it.
+lint: install
+	$(PYTHON) -m ruff check seeknal_sqlmesh
+	$(PYTHON) -m ruff format --check seeknal_sqlmesh
+	$(PYTHON) -m mypy
+	$(PYTHON) scripts/import_cycles.py
+
+test: lint
 	$(PYTHON) -m pytest -q
 
 bench: install
@@ -21,4 +28,4 @@ golden:
 	bash scripts/seeknal-golden.sh
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -244,7 +244,7 @@ def emit(
     return chosen
 
 
-def _write(output: Path, writer: t.Callable[[str], None]) -> None:
+def _write(output: Path, writer: t.Callable[[str], object]) -> None:
     """Write through a temporary file in the same folder, then rename: no half-written output."""
     import os
     import tempfile

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 import typing as t
 from dataclasses import dataclass, field
 
@@ -36,6 +37,7 @@ if t.TYPE_CHECKING:
     from seeknal_sqlmesh.project.models import Node, Project
     from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
 
+logger = logging.getLogger("seeknal_sqlmesh")
 ENTRY_POINT_GROUP = "seeknal_sqlmesh.plugins"
 BUILTIN = (
     "seeknal_sqlmesh.features.plugin:plugin",
@@ -109,7 +111,11 @@ def plugins() -> t.Tuple[Plugin, ...]:
     for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         if entry.value in BUILTIN:
             continue
-        plugin = _load(entry.value, f"'{entry.name}' (entry point)")
+        try:
+            plugin = _load(entry.value, f"'{entry.name}' (entry point)")
+        except PluginError as e:  # one broken third-party package must not take the whole command down
+            logger.warning("seeknal: %s (skipped; %s)", e.message, e.hint)
+            continue
         if plugin.name in found:
             raise PluginError(
                 f"plugin '{entry.name}' ({entry.value}) uses the name '{plugin.name}' of another plugin",
