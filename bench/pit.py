@@ -92,6 +92,9 @@ def _checksum(table) -> dict:
 def worker(method: str, folder: Path) -> dict:
     import pandas  # noqa: F401  (imports are not timed)
     from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
+
+    Dialect.get_or_raise("duckdb")  # sqlglot imports a dialect's module on first use: an import, so not timed either
 
     from seeknal_sqlmesh.features.plan import GroupRequest, GroupTable, Spine, build_plan, render_plan
     from seeknal_sqlmesh.features.training import arrow_of, digest

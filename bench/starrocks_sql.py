@@ -119,8 +119,10 @@ def plan_sample(settings, meter: Meter, builtin: bool) -> t.Tuple[str, int, int,
 def main() -> None:
     from sqlmesh.core.engine_adapter.starrocks import StarRocksEngineAdapter
 
-    import seeknal_sqlmesh.runtime.config  # noqa: F401  (registers the plugin)
+    from seeknal_sqlmesh.starrocks import register
     from seeknal_sqlmesh.starrocks.adapter import SeeknalStarRocksEngineAdapter
+
+    register()  # what loading a project with a StarRocks gateway does (plugin.register_sqlmesh)
 
     os.environ["SQLMESH__DISABLE_ANONYMIZED_ANALYTICS"] = "true"
     proc, port = start_server()

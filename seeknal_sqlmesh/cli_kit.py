@@ -72,22 +72,29 @@ def split_list(values: t.Union[str, t.Sequence[str], None]) -> t.List[str]:
     return out
 
 
-def _resolve_project(ctx: click.Context, param: click.Parameter, value: t.Optional[Path]) -> ProjectPaths:
-    from seeknal_sqlmesh.contract import find_project
-
-    return find_project(value)
+_PROJECT_HELP = "A Seeknal project (its translation in target/sqlmesh is used) or a translated project. Default: ."
 
 
-def project_option(func: F) -> F:
-    """`-p/--project PATH` (default: the current folder) passed as a `ProjectPaths`."""
-    return click.option(
-        "-p",
-        "--project",
-        type=click.Path(path_type=Path),
-        default=None,
-        callback=_resolve_project,
-        help="A Seeknal project (its translation in target/sqlmesh is used) or a translated project. Default: .",
-    )(func)
+def project_option(func: t.Optional[F] = None, *, required: bool = True, translated: bool = True) -> t.Any:
+    """`-p/--project PATH` passed as a `ProjectPaths` (default: the current folder).
+
+    `required=False` passes None when -p is not given, for commands that can find the project another way (a replay
+    manifest names its project); `translated=False` accepts a Seeknal project that was not translated yet, for
+    commands that read only its YAML and profiles."""
+
+    def resolve(ctx: click.Context, param: click.Parameter, value: t.Optional[Path]) -> t.Optional[ProjectPaths]:
+        from seeknal_sqlmesh.contract import find_project
+
+        if value is None and not required:
+            return None
+        return find_project(value, must_exist=translated)
+
+    def decorate(f: F) -> F:
+        return click.option(
+            "-p", "--project", type=click.Path(path_type=Path), default=None, callback=resolve, help=_PROJECT_HELP
+        )(f)
+
+    return decorate(func) if func is not None else decorate
 
 
 def env_option(func: F) -> F:
@@ -127,12 +134,23 @@ def output_format(fmt: t.Optional[str], output: t.Optional[Path]) -> str:
     return "table"
 
 
+def unique_names(names: t.Sequence[str]) -> t.List[str]:
+    """`SELECT 1 AS a, 2 AS a` has two columns `a`; JSON objects and rows by name need them apart: `a`, `a_2`."""
+    seen: t.Dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out
+
+
 def to_arrow(data: t.Union[pa.Table, pd.DataFrame]) -> pa.Table:
+    """An Arrow table with distinct column names (a pandas frame is converted)."""
     import pyarrow as pa
 
-    if isinstance(data, pa.Table):
-        return data
-    return pa.Table.from_pandas(data, preserve_index=False)
+    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+    names = unique_names(table.column_names)
+    return table if names == table.column_names else table.rename_columns(names)
 
 
 def _json_value(value: t.Any) -> t.Any:
@@ -185,8 +203,8 @@ def render_table(table: pa.Table, title: t.Optional[str] = None, file: t.Optiona
     for name in table.column_names:
         numeric = _is_numeric(table.schema.field(name).type)
         view.add_column(name, justify="right" if numeric else "left", overflow="fold" if tty else "ignore")
-    for row in table.to_pylist():
-        view.add_row(*(_cell(v) for v in row.values()))
+    for row in zip(*(column.to_pylist() for column in table.columns), strict=True):
+        view.add_row(*(_cell(v) for v in row))
     if not tty and title:
         console.print(title)
     console.print(view)
@@ -258,6 +276,9 @@ def _write(output: Path, writer: t.Callable[[str], object]) -> None:
         raise SeeknalError(f"cannot write {output}: {e.strerror or e}", "choose a writable path for -o") from None
     try:
         writer(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; the result should look like any other file
         os.replace(tmp, output)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -1,9 +1,11 @@
 """The plugin interface: what a plugin may add to seeknal-sqlmesh, and how plugins are found.
 
-A plugin is an object with a `name` and any of four hooks (every hook is optional; subclass `Plugin` and override
+A plugin is an object with a `name` and any of five hooks (every hook is optional; subclass `Plugin` and override
 what you need):
 
 - `commands()`: click commands added to `seeknal` (the plugin's CLI);
+- `node_keys(kind)`: top-level YAML keys the plugin reads on nodes of that kind (the loader warns about keys nobody
+  reads, so a plugin's own keys must be declared here);
 - `translate_node(node, ctx)`: take over a node the core does not translate itself (an exposure type, a source
   type); return `None` to leave it to the core;
 - `assemble(assembly)`: after every node is translated and placed on its gateway, adjust the models
@@ -70,6 +72,9 @@ class Plugin:
     name: str = ""
 
     def commands(self) -> t.Sequence[click.Command]:
+        return ()
+
+    def node_keys(self, kind: str) -> t.Collection[str]:
         return ()
 
     def translate_node(self, node: Node, ctx: TranslationContext) -> t.Optional[NodeTranslation]:

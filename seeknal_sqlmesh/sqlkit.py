@@ -13,12 +13,17 @@ imported, that cached table would lack the macro nodes and SQLMesh would later f
 after SQLMesh is imported, and costs no SQLMesh import.
 
 Statements sqlglot cannot express, so they are written as text (each with the reason):
-- StarRocks `CREATE EXTERNAL CATALOG ... PROPERTIES (...)`: sqlglot 30.8 parses it into an opaque `Command`
-  (`starrocks/catalog.py`); the property values are still quoted with `string()`.
+- StarRocks `CREATE EXTERNAL CATALOG ... COMMENT ... PROPERTIES (...)` (`starrocks/ddl.py`, `_catalog_sql`): sqlglot
+  has no node for catalogs (30.8 parses the statement into an opaque `Command`); the catalog name, comment and every
+  property key and value are still quoted by sqlglot (`ident()` / `string()` rendered with `to_sql`).
+- StarRocks `REFRESH MATERIALIZED VIEW ... WITH SYNC MODE` (`starrocks/adapter.py`, `refresh_materialized_view`):
+  sqlglot 30.8's `exp.Refresh` has no SYNC MODE clause, so that clause is appended to the node's SQL (without it,
+  the statement is the `exp.Refresh` node itself).
 """
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 from sqlglot import exp
@@ -42,9 +47,10 @@ def ident(name: str, quoted: bool = True) -> exp.Identifier:
     return exp.Identifier(this=name, quoted=quoted)
 
 
-def col(name: str, table: t.Optional[str] = None) -> exp.Column:
-    """A quoted column, optionally qualified by a (quoted) table alias."""
-    return exp.Column(this=ident(name), table=ident(table) if table else None)
+def col(name: str, table: t.Optional[str] = None, *, quoted: bool = True) -> exp.Column:
+    """A quoted column, optionally qualified by a (quoted) table alias. `quoted=False` leaves the names bare, for SQL
+    whose unquoted names SQLMesh normalizes like the user's own (translated rule checks)."""
+    return exp.Column(this=ident(name, quoted), table=ident(table, quoted) if table else None)
 
 
 def alias(expression: Expr, name: str) -> exp.Alias:
@@ -69,11 +75,50 @@ def string(value: str) -> exp.Literal:
 
 
 def and_all(conditions: t.Sequence[t.Optional[Expr]]) -> t.Optional[Expr]:
-    """AND of the conditions that are not None, left-deep; None when there are none."""
+    """AND of the conditions that are not None, left-deep; None when there are none.
+
+    An OR among several conditions is parenthesized: sqlglot prints the tree as it is, and `a OR b AND c` would
+    mean `a OR (b AND c)`."""
     present = [c for c in conditions if c is not None]
     if not present:
         return None
+    if len(present) > 1:
+        present = [exp.Paren(this=c) if isinstance(c, (exp.Or, exp.Xor)) else c for c in present]
     out = present[0]
     for c in present[1:]:
         out = exp.And(this=out, expression=c)
     return out
+
+
+def cte_table(name: str, as_: t.Optional[str] = None) -> exp.Table:
+    """A table given by one (quoted) name, not read as SQL: a CTE or another generated name; optional quoted alias."""
+    node = exp.Table(this=ident(name))
+    if as_:
+        node.set("alias", exp.TableAlias(this=ident(as_)))
+    return node
+
+
+def cte(query: exp.Query, name: str) -> exp.CTE:
+    """`"name" AS (query)`, for a WITH clause."""
+    return exp.CTE(this=query, alias=exp.TableAlias(this=ident(name)))
+
+
+@functools.lru_cache(maxsize=64)
+def _data_type(name: str) -> exp.DataType:
+    return exp.DataType.build(name)
+
+
+def cast(expression: Expr, to: str) -> exp.Cast:
+    """`CAST(expression AS to)`; `to` is a type name (`date`, `timestamp`, `double`, ...)."""
+    return exp.Cast(this=expression, to=_data_type(to).copy())
+
+
+def qualify(tree: Expr, table: str) -> Expr:
+    """A copy of `tree` whose unqualified columns read from `table` (quoted); the columns keep their own quoting."""
+
+    def fix(node: Expr) -> Expr:
+        if isinstance(node, exp.Column) and not node.table:
+            return exp.Column(this=node.this.copy(), table=ident(table))
+        return node
+
+    return tree.copy().transform(fix, copy=False)

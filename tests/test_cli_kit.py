@@ -78,6 +78,18 @@ def test_a_failed_write_leaves_no_file(tmp_path):
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+def test_written_files_follow_the_umask(tmp_path):
+    import os
+
+    out = tmp_path / "r.csv"
+    old = os.umask(0o022)
+    try:
+        cli_kit.emit(SAMPLE, None, out)
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644
+
+
 def test_plain_table_when_not_a_terminal(capsys):
     cli_kit.emit(SAMPLE, "table", None)
     text = capsys.readouterr().out
@@ -139,3 +151,12 @@ def test_project_option_refuses_a_folder_that_is_neither_project(tmp_path):
     result = CliRunner().invoke(root, ["show", "-p", str(tmp_path)])
     assert result.exit_code == 2
     assert result.output.startswith(f"error: {tmp_path.resolve()} is neither a Seeknal project")
+
+
+def test_repeated_column_names_are_kept_apart(tmp_path):
+    table = pa.Table.from_arrays([pa.array([1]), pa.array([2]), pa.array(["x"])], names=["a", "a", "b"])
+    out = tmp_path / "r.json"
+    cli_kit.emit(table, None, out)
+    assert json.loads(out.read_text()) == [{"a": 1, "a_2": 2, "b": "x"}]
+    cli_kit.emit(table, "csv", tmp_path / "r.csv")
+    assert (tmp_path / "r.csv").read_text().splitlines() == ['"a","a_2","b"', '1,2,"x"']

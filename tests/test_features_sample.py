@@ -168,9 +168,9 @@ def test_cli(sample):
 
     runner = CliRunner()
     p = ["-p", str(sample.out)]
-    listed = runner.invoke(cli, ["features", "list", *p, "--json"])
+    listed = runner.invoke(cli, ["features", "list", *p, "--format", "json"])
     assert listed.exit_code == 0, listed.output
-    assert {g["name"] for g in json.loads(listed.output[listed.output.index("{"):])["feature_groups"]} == {
+    assert {g["feature_group"] for g in json.loads(listed.stdout)} == {
         "customer_engagement_features", "customer_order_features", "product_review_features", "product_sales_features"}
     shown = runner.invoke(cli, ["features", "show", "customer_order_features", *p])
     assert shown.exit_code == 0 and "feature_month" in shown.output and "latest_shipping_country" in shown.output
@@ -187,20 +187,22 @@ def test_cli(sample):
     assert replayed.exit_code == 0 and "identical" in replayed.output, replayed.output
 
     served = runner.invoke(cli, ["features", "online", *p, "--entity", "customer", "--keys", "CUST-00001,CUST-00007",
-                                 "--as-of", "2024-03-05", "--json"])
+                                 "--as-of", "2024-03-05", "--format", "json"])
     assert served.exit_code == 0, served.output
-    records = json.loads(served.output[served.output.index("["):])
+    records = json.loads(served.stdout)
     assert [(r["customer_id"], r["order_count"]) for r in records] == [("CUST-00001", 7), ("CUST-00007", 2)]
 
     # errors for people: exit code 2, what and where
     bad = runner.invoke(cli, ["features", "historical", *p, "--spine", str(sample.spine), "--features", "customer_order_features.nope", "-o", str(out)])
     assert bad.exit_code == 2 and "has no feature 'nope'" in bad.output
     nowhere = runner.invoke(cli, ["features", "list", "-p", str(sample.work)])
-    assert nowhere.exit_code == 2 and "not a translated project" in nowhere.output
+    assert nowhere.exit_code == 2 and "neither a Seeknal project" in nowhere.output and "nor a translated one" in nowhere.output
     offline = runner.invoke(cli, ["features", "online", *p, "--entity", "customer", "--keys", "X", "--features", "customer_engagement_features.sessions"])
     assert offline.exit_code == 2 and "not served online" in offline.output
     dev = runner.invoke(cli, ["features", "historical", *p, "--env", "nope", "--spine", str(sample.spine), "--features", FEATURES[0], "-o", str(out)])
     assert dev.exit_code == 2 and "environment 'nope' does not exist" in dev.output
+    unknown_env = runner.invoke(cli, ["features", "show", "customer_order_features", *p, "--env", "nope"])
+    assert unknown_env.exit_code == 2 and "environment 'nope' does not exist" in unknown_env.output
 
 
 def test_online_values_are_the_latest_row_per_key(sample):
@@ -240,17 +242,174 @@ def test_entity_views_keep_every_group_row(sample):
         ("2024-01-01", 3, None), ("2024-02-01", 3, 1), ("2024-03-01", 7, 1)]
 
 
-def test_environments_replay_and_janitor(sample):
-    """A dev change is served from dev only; a training set replays from its snapshot after prod moved on, and is
-    refused once the janitor removed that snapshot."""
+def test_cli_writes_typed_files(sample):
+    """Every `seeknal features` command writes CSV, JSON and Parquet (format from -o's extension, or --format) that
+    read back with their types; `-p` also takes the Seeknal project (its translation in target/sqlmesh)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from seeknal_sqlmesh.cli import cli
+
+    default_output = sample.project / "target" / "sqlmesh"
+    if not default_output.exists():
+        default_output.parent.mkdir(exist_ok=True)
+        default_output.symlink_to(sample.out, target_is_directory=True)
+    p = ["-p", str(sample.project)]
+    folder = sample.work / "formats"
+    runner = CliRunner()
+
+    def run(*args: str):
+        result = runner.invoke(cli, ["features", *args])
+        assert result.exit_code == 0, result.output
+        return result
+
+    def read(path: Path) -> t.List[t.Dict[str, t.Any]]:
+        return json.loads(path.read_text())
+
+    # list: one row per feature group and environment
+    for ext in ("csv", "json", "parquet"):
+        run("list", *p, "-o", str(folder / f"list.{ext}"))
+    listed = pq.read_table(folder / "list.parquet")
+    assert listed.schema.field("features").type == pa.int64() and listed.schema.field("online").type == pa.bool_()
+    assert listed.schema.field("processed_until").type == pa.timestamp("us")
+    as_csv = pacsv.read_csv(folder / "list.csv")
+    assert pa.types.is_timestamp(as_csv.schema.field("processed_until").type)
+    assert as_csv.schema.field("features").type == pa.int64() and as_csv.schema.field("online").type == pa.bool_()
+    assert as_csv.column("feature_group").to_pylist() == listed.column("feature_group").to_pylist()
+    rows = {r["feature_group"]: r for r in listed.to_pylist()}
+    assert (rows["customer_order_features"]["features"], rows["customer_order_features"]["online"]) == (5, True)
+    assert {r["environment"] for r in rows.values()} == {"prod"}
+    assert {r["processed_until"] for r in rows.values()} == {datetime(2024, 4, 5)}
+    as_json = {r["feature_group"]: r for r in read(folder / "list.json")}
+    assert as_json["customer_order_features"]["features"] == 5 and as_json["product_review_features"]["online"] is False
+    assert datetime.fromisoformat(as_json["customer_order_features"]["processed_until"]) == datetime(2024, 4, 5)
+    entities = json.loads(run("list", *p, "--entities", "--format", "json").stdout)
+    assert [(e["entity"], e["entity_view"]) for e in entities] == [
+        ("customer", "feature_store.entity_customer"), ("product", "feature_store.entity_product")]
+    drawn = run("list", *p).stdout  # not a terminal: plain text, no box drawing, no fixed width
+    assert "Entities" in drawn and "customer_order_features" in drawn and "━" not in drawn and "│" not in drawn
+
+    # show: a feature group's features, an entity's feature groups
+    for ext in ("csv", "json", "parquet"):
+        run("show", "customer_order_features", *p, "-o", str(folder / f"show.{ext}"))
+    shown = pq.read_table(folder / "show.parquet")
+    assert shown.schema.field("declared").type == pa.bool_()
+    assert [(r["feature"], r["type"], r["declared"]) for r in shown.to_pylist()][::4] == [
+        ("order_count", "BIGINT", True), ("latest_shipping_country", "TEXT", False)]
+    columns = ["feature", "type", "declared"]
+    assert pacsv.read_csv(folder / "show.csv").select(columns).equals(shown.select(columns))
+    assert [r["declared"] for r in read(folder / "show.json")] == [True, True, True, True, False]
+    members = json.loads(run("show", "customer", *p, "--format", "json").stdout)
+    assert [(m["feature_group"], m["features"], m["online"]) for m in members] == [
+        ("customer_engagement_features", 5, False), ("customer_order_features", 5, True)]
+
+    # online: the engine's types
+    keys = ["--entity", "customer", "--keys", "CUST-00001,CUST-00007", "--as-of", "2024-03-05"]
+    for ext in ("csv", "json", "parquet"):
+        run("online", *p, *keys, "-o", str(folder / f"online.{ext}"))
+    served = pq.read_table(folder / "online.parquet")
+    assert served.schema.field("order_count").type == pa.int64()
+    assert served.schema.field("discount_share").type == pa.float64()
+    assert served.select(["customer_id", "order_count"]).to_pylist() == [
+        {"customer_id": "CUST-00001", "order_count": 7}, {"customer_id": "CUST-00007", "order_count": 2}]
+    assert pacsv.read_csv(folder / "online.csv").equals(served)
+    assert [r["order_count"] for r in read(folder / "online.json")] == [7, 2]
+
+    # historical: a spine with a DATE column besides the timestamp; each file gets its manifest
+    spine = spine_frame()
+    spine["day"] = spine["event_time"].dt.date
+    spine_path = folder / "spine.parquet"
+    spine.to_parquet(spine_path, index=False)
+    request = ["--spine", str(spine_path), "--features", "customer_order_features.order_count,product_sales_features.revenue"]
+    hashes = {}
+    for ext in ("csv", "json", "parquet"):  # different stems: one manifest sidecar each
+        made = run("historical", *p, *request, "-o", str(folder / f"train_{ext}.{ext}"))
+        assert f"train_{ext}.manifest.json" in made.stdout
+        hashes[ext] = read_manifest(folder / f"train_{ext}.manifest.json")["output"]["sha256"]
+    assert len(set(hashes.values())) == 1  # the same rows, whatever the file format
+    trained = pq.read_table(folder / "train_parquet.parquet")
+    assert read_manifest(folder / "train_parquet.parquet")["output"]["sha256"] == hashes["parquet"]
+    types = {f.name: f.type for f in trained.schema}
+    assert pa.types.is_timestamp(types["event_time"]) and types["day"] == pa.date32()
+    assert types["label"] == pa.int64() and types["order_count"] == pa.int64() and types["revenue"] == pa.float64()
+    as_csv = pacsv.read_csv(folder / "train_csv.csv")
+    assert pa.types.is_timestamp(as_csv.schema.field("event_time").type) and as_csv.schema.field("day").type == pa.date32()
+    assert as_csv.column("order_count").to_pylist() == trained.column("order_count").to_pylist()
+    assert as_csv.schema.field("label").type == pa.int64()
+    first = read(folder / "train_json.json")[0]
+    assert (first["day"], first["event_time"], first["label"], first["order_count"]) == ("2024-02-15", "2024-02-15T12:00:00", 0, 3)
+    replayed = run("historical", "--replay", str(folder / "train_csv.manifest.json"))
+    assert "identical" in replayed.stdout
+    assert "identical" in run("historical", "--replay", str(folder / "train_json.json")).stdout  # via its sidecar
+    # --format wins over the extension; without -o the rows are printed and the summary goes to stderr
+    run("historical", *p, *request, "--format", "csv", "-o", str(folder / "train.data"))
+    assert pacsv.read_csv(folder / "train.data").num_rows == len(HAND_CHECKED)
+    printed = run("historical", *p, *request, "--format", "csv")
+    assert printed.stdout.splitlines()[0].startswith('"customer_id","product_id","event_time"')
+    assert len(printed.stdout.splitlines()) == len(HAND_CHECKED) + 1 and "no manifest" in printed.stderr
+    wrong = runner.invoke(cli, ["features", "historical", *p, *request, "-o", str(folder / "train.txt")])
+    assert wrong.exit_code == 2 and "a training set is written as parquet, csv, json" in wrong.output
+
+
+@pytest.fixture(scope="module")
+def dev_change(sample) -> SimpleNamespace:
+    """A training set built from prod, then a breaking change to customer_order_features planned in dev."""
     output = sample.work / "before.parquet"
     before = sample.store.historical(str(sample.spine), FEATURES[:1], output=output)
     model = sample.out / "models" / "feature_group" / "customer_order_features.sql"
     text = model.read_text()
     assert "COUNT(*) AS order_count" in text
+    prod_ref = sample.store.snapshots(["feature_group.customer_order_features"])["feature_group.customer_order_features"]
     model.write_text(text.replace("COUNT(*) AS order_count", "COUNT(*) + 100 AS order_count"))
-
     plan(sample.out, "dev")
+    return SimpleNamespace(before=before, prod_ref=prod_ref)
+
+
+def test_dev_environment_resolves_through_environment_tables(sample, dev_change, monkeypatch):
+    """The store asks `EnvironmentTables` which snapshot and table an environment uses: dev reads the changed
+    group's dev table, prod keeps its own."""
+    from seeknal_sqlmesh.cli import cli
+    from seeknal_sqlmesh.runtime.environments import EnvironmentTables
+    from seeknal_sqlmesh.sqlkit import to_sql
+
+    model = "feature_group.customer_order_features"
+    asked: t.List[t.Tuple[str, t.Tuple[str, ...]]] = []
+    original = EnvironmentTables.snapshots
+
+    def spy(self, models):
+        asked.append((self.name, tuple(models)))
+        return original(self, models)
+
+    monkeypatch.setattr(EnvironmentTables, "snapshots", spy)
+    with FeatureStore(sample.out, "dev") as dev:
+        dev_ref = dev.snapshots([model])[model]
+        state = dev.context.state_reader
+        dev_table = EnvironmentTables.open(state, "dev").physical_table(model)
+        prod_table = EnvironmentTables.open(state, "prod").physical_table(model)
+        built = dev.historical(spine_frame(), FEATURES[:1])
+    assert ("dev", (model,)) in asked
+    assert dev_ref.table == to_sql(dev_table) != to_sql(prod_table)
+    assert built.manifest["feature_groups"]["customer_order_features"]["table"] == dev_ref.table
+    assert values(built.to_pandas(), ["order_count"])[0] == (103,)
+    prod_ref = sample.store.snapshots([model])[model]
+    assert (prod_ref.table, prod_ref.identifier) == (dev_change.prod_ref.table, dev_change.prod_ref.identifier)
+    assert prod_ref.table == to_sql(prod_table) and dev_ref.identifier != prod_ref.identifier
+
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["features", "list", "-p", str(sample.out), "--env", "dev", "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    row = next(r for r in json.loads(listed.stdout) if r["feature_group"] == "customer_order_features")
+    assert (row["environment"], row["fingerprint"]) == ("dev", dev_ref.identifier)
+    every = runner.invoke(cli, ["features", "list", "-p", str(sample.out), "--format", "json"])
+    assert {(r["environment"], r["fingerprint"]) for r in json.loads(every.stdout)
+            if r["feature_group"] == "customer_order_features"} == {("dev", dev_ref.identifier), ("prod", prod_ref.identifier)}
+
+
+def test_environments_replay_and_janitor(sample, dev_change):
+    """A dev change is served from dev only; a training set replays from its snapshot after prod moved on, and is
+    refused once the janitor removed that snapshot."""
+    before = dev_change.before
     with FeatureStore(sample.out, "dev") as dev:
         assert values(dev.historical(spine_frame(), FEATURES[:1]).to_pandas(), ["order_count"])[0] == (103,)
         latest = dev.online("customer", ["CUST-00001"], ["customer_order_features.order_count"], ttl=None)

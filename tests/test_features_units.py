@@ -16,6 +16,7 @@ from seeknal_sqlmesh.features.durations import format_ttl, parse_ttl
 from seeknal_sqlmesh.features.errors import FeatureStoreError
 from seeknal_sqlmesh.features.online import LatestTable, normalise_keys, online_query
 from seeknal_sqlmesh.features.training import digest, read_manifest, read_spine
+from seeknal_sqlmesh.sqlkit import to_sql
 
 
 def test_durations():
@@ -45,13 +46,13 @@ CREATE TABLE fg AS SELECT * FROM (VALUES
 def test_latest_value_query_and_online_lookup_with_composite_keys():
     con = duckdb.connect()
     con.execute(HISTORY)
-    con.execute(f"CREATE TABLE latest AS {q.render(q.latest_value_query('fg', ['store', 'shelf'], 'et', ['qty', 'tag']))}")
+    con.execute(f"CREATE TABLE latest AS {to_sql(q.latest_value_query('fg', ['store', 'shelf'], 'et', ['qty', 'tag']))}")
     assert sorted(con.execute("SELECT store, shelf, CAST(et AS DATE)::VARCHAR, qty, tag FROM latest").fetchall()) == [
         ("s1", 1, "2024-01-03", 5, None), ("s1", 2, "2024-01-02", 7, "c"), ("s2", 1, "2024-01-05", 1, "d")]
     columns = {r[0]: exp.DataType.build(r[1], dialect="duckdb") for r in con.execute("DESCRIBE latest").fetchall()}
     keys = normalise_keys([{"store": "s2", "shelf": 1}, ("s1", "1"), ["nope", 3]], ["store", "shelf"])
     table = LatestTable("fg", "latest", ["store", "shelf"], "et", columns, [("qty", "qty"), ("tag", "tag")], timedelta(days=2))
-    sql = q.render(online_query(["store", "shelf"], keys, [table], datetime(2024, 1, 6)))
+    sql = to_sql(online_query(["store", "shelf"], keys, [table], datetime(2024, 1, 6)))
     # s1/1's latest (Jan 3) is 3 days old at Jan 6: past the 2-day TTL; keys come back in the order asked
     assert con.execute(sql).fetchall() == [("s2", 1, 1, "d"), ("s1", 1, None, None), ("nope", 3, None, None)]
     with pytest.raises(FeatureStoreError, match="2 join keys"):
@@ -63,7 +64,7 @@ def test_entity_view_query_keeps_every_point():
     con.execute(HISTORY)
     con.execute("CREATE TABLE other AS SELECT * FROM (VALUES ('s1', 2, DATE '2024-01-02', 0.5), ('s3', 1, DATE '2024-01-04', 0.25)) t(store, shelf, day, share)")
     view = q.entity_view_query(["store", "shelf"], [("fg", "fg", "et", ["qty", "tag"]), ("other", "other", "day", ["share"])])
-    rows = con.execute(f"SELECT store, shelf, CAST(event_time AS DATE)::VARCHAR, fg, other FROM ({q.render(view)}) ORDER BY ALL").fetchall()
+    rows = con.execute(f"SELECT store, shelf, CAST(event_time AS DATE)::VARCHAR, fg, other FROM ({to_sql(view)}) ORDER BY ALL").fetchall()
     assert rows == [
         ("s1", 1, "2024-01-01", {"qty": 10, "tag": "a"}, None),
         ("s1", 1, "2024-01-03", {"qty": 5, "tag": None}, None),  # one row per point: the tie rule
@@ -119,7 +120,7 @@ def test_translation_of_feature_groups(tmp_path):
     assert "lookback 31" in (models / "feature_store" / "entity_customer.sql").read_text()
     assert any("no_time" in str(w) and "when not among its output columns" in str(w) for w in result.warnings)
     from seeknal_sqlmesh.contract import Manifest
-    from seeknal_sqlmesh.features.plugin import FeatureStoreSection
+    from seeknal_sqlmesh.features.section import FeatureStoreSection
 
     section = Manifest.load(tmp_path / "out").section("features", FeatureStoreSection)
     assert section.entities["customer"].model_dump() == {"join_keys": ["customer_id"], "description": "", "view": "feature_store.entity_customer",

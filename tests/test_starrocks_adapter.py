@@ -289,7 +289,7 @@ def test_external_catalog_columns_are_read_with_their_catalog():
 def test_incremental_models_need_a_primary_key_only_for_upserts():
     adapter, _ = make_adapter(OURS)
     builtin, _ = make_adapter(BUILTIN)
-    kwargs = dict(requires_delete_capable_table=True, unique_key=None, model_name="m")
+    kwargs = {"requires_delete_capable_table": True, "unique_key": None, "model_name": "m"}
     assert adapter.adjust_physical_properties_for_incremental({}, **kwargs) == {}
     with pytest.raises(SQLMeshError, match="requires a PRIMARY KEY"):
         builtin.adjust_physical_properties_for_incremental({}, **kwargs)

@@ -50,7 +50,7 @@ SELECT order_date, SUM(revenue) AS revenue FROM shop.orders GROUP BY order_date
 
 
 def mv_model(refresh: str = "ASYNC EVERY(INTERVAL 1 hour)"):
-    import seeknal_sqlmesh.starrocks  # noqa: F401  (defines the materialization)
+    import seeknal_sqlmesh.starrocks.materialization  # noqa: F401  (defines the materialization)
 
     return load_sql_based_model(d.parse(MV_MODEL.replace("ASYNC EVERY(INTERVAL 1 hour)", refresh), default_dialect="starrocks"))
 
@@ -98,14 +98,16 @@ def test_mv_kind_rejects_bad_settings():
 
 def catalog_and_metric_statements(monkeypatch) -> t.List[str]:
     from seeknal_sqlmesh.project.models import Profile
-    from seeknal_sqlmesh.starrocks.ddl import catalog_statement, metric_statements
+    from seeknal_sqlmesh.starrocks.ddl import MVSettings, catalog_statement, metric_statements
 
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAX")
     layer = mock.Mock()
     layer.compile.return_value = "SELECT CAST(o.order_date AS DATE) AS metric_time__day, SUM(o.amount) AS revenue FROM transform.orders AS o GROUP BY 1"
     statements = [catalog_statement(Profile()).sent]
-    statements += [s.sent for s in metric_statements(layer, ["revenue"], [["metric_time__day"]], "reporting", "1 DAY", drop_existing=True)]
+    statements += [s.sent for s in metric_statements(layer, ["revenue"], [["metric_time__day"]], "reporting", MVSettings(refresh="1 DAY"),
+                                                     drop_existing=True)]
+    statements += [s.sent for s in metric_statements(layer, ["revenue"], [["metric_time__day"]], "reporting", EVERY_SETTING)]
     return statements
 
 
@@ -158,23 +160,73 @@ def test_printed_catalog_sql_never_contains_secrets(monkeypatch):
     assert statement.scrub("denied: client:client-secret-value") == "denied: ***"
 
 
-def test_registration_gives_stock_configs_our_adapter(tmp_path):
-    import seeknal_sqlmesh.runtime.config  # noqa: F401  (what a translated project's config.py imports)
-    from sqlmesh.core.config import Config
+# ------------------------------------------------------------------------------------------ deploy-metrics MV DDL
+METRIC_QUERY = "SELECT CAST(o.order_date AS DATE) AS metric_time__day, SUM(o.amount) AS revenue FROM transform.orders AS o GROUP BY 1"
 
-    from seeknal_sqlmesh.runtime.config import load_project_config
 
-    config = Config.parse_obj({"gateways": {"sr": {"connection": {"type": "starrocks", "host": "h", "user": "u", "password": "",
-                                                                  "check_import": False},
-                                                   "state_connection": {"type": "duckdb"}}},
-                               "model_defaults": {"dialect": "duckdb"}})
-    connection = config.gateways["sr"].connection
-    assert type(connection).__name__ == "SeeknalStarRocksConnectionConfig"
-    assert connection._engine_adapter is SeeknalStarRocksEngineAdapter
-    assert connection.is_forbidden_for_state_sync  # state stays elsewhere
-    # a hand-written StarRocks gateway without state_connection gets the project's DuckDB state file
-    (tmp_path / "settings.yaml").write_text(
-        "gateways:\n  sr:\n    connection: {type: starrocks, host: h, user: u, password: '', check_import: false}\n"
-        "default_gateway: sr\nmodel_defaults: {dialect: duckdb}\n")
-    config = load_project_config(tmp_path, argv=["sqlmesh"])
-    assert config.gateways["sr"].state_connection.database == str(tmp_path / "state.duckdb")
+def every_setting():
+    from seeknal_sqlmesh.starrocks.ddl import MVSettings
+
+    return MVSettings(refresh="6 hours", partition_by=["metric_time__day"], distributed_by=["metric_time__day"], buckets=4,
+                      order_by=["metric_time__day", "revenue"], properties={"replication_num": "1", "session.query_timeout": "600"})
+
+
+EVERY_SETTING = every_setting()
+
+
+def test_mv_ddl_from_the_ast_parses_back_with_each_setting():
+    from seeknal_sqlmesh.starrocks.ddl import Statement, materialized_view, mv_table
+
+    query = sqlglot.parse_one(METRIC_QUERY, read="starrocks")
+    sql = Statement.of(materialized_view(mv_table("mv_revenue", "reporting"), query, EVERY_SETTING)).sent
+    assert sql == (
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS `reporting`.`mv_revenue` PARTITION BY (`metric_time__day`) "
+        "DISTRIBUTED BY HASH (`metric_time__day`) BUCKETS 4 REFRESH ASYNC EVERY (INTERVAL 6 HOUR) "
+        "ORDER BY (`metric_time__day`, `revenue`) PROPERTIES ('replication_num'='1', 'session.query_timeout'='600') "
+        f"AS {METRIC_QUERY}"
+    )
+    parsed = sqlglot.parse_one(sql, read="starrocks")
+    assert isinstance(parsed, exp.Create) and parsed.kind == "VIEW" and parsed.args["exists"]
+    assert parsed.this.sql("starrocks") == "`reporting`.`mv_revenue`"
+    props = parsed.args["properties"].expressions
+    assert isinstance(props[0], exp.MaterializedProperty)
+    partition = next(p for p in props if isinstance(p, exp.PartitionedByProperty))
+    assert [c.name for c in partition.this.expressions] == ["metric_time__day"]
+    distributed = next(p for p in props if isinstance(p, exp.DistributedByProperty))
+    assert (distributed.text("kind"), [e.name for e in distributed.expressions], distributed.args["buckets"].name) == \
+        ("HASH", ["metric_time__day"], "4")
+    refresh = next(p for p in props if isinstance(p, exp.RefreshTriggerProperty))
+    assert (refresh.text("kind"), refresh.args["every"].name, refresh.text("unit")) == ("ASYNC", "6", "HOUR")
+    order = next(p for p in props if isinstance(p, exp.Order))
+    assert [c.name for c in order.expressions[0].this.expressions] == ["metric_time__day", "revenue"]
+    assert {p.name: p.text("value") for p in props if type(p) is exp.Property} == \
+        {"replication_num": "1", "session.query_timeout": "600"}
+    assert parsed.expression.sql("starrocks") == METRIC_QUERY  # the metric query is embedded unchanged
+
+
+def test_mv_ddl_defaults_and_drop():
+    from seeknal_sqlmesh.starrocks.ddl import MVSettings, Statement, drop_materialized_view, materialized_view, mv_table
+
+    query = sqlglot.parse_one(METRIC_QUERY, read="starrocks")
+    manual = Statement.of(materialized_view(mv_table("mv"), query, MVSettings(refresh="manual", buckets=2))).sent
+    assert manual == f"CREATE MATERIALIZED VIEW IF NOT EXISTS `mv` DISTRIBUTED BY RANDOM BUCKETS 2 REFRESH MANUAL AS {METRIC_QUERY}"
+    assert isinstance(sqlglot.parse_one(manual, read="starrocks"), exp.Create)
+    drop = Statement.of(drop_materialized_view(mv_table("mv", "reporting"))).sent
+    assert drop == "DROP MATERIALIZED VIEW IF EXISTS `reporting`.`mv`"
+    parsed = sqlglot.parse_one(drop, read="starrocks")
+    assert isinstance(parsed, exp.Drop) and parsed.args["materialized"] and parsed.args["exists"]
+
+
+def test_mv_ddl_refuses_what_it_cannot_write():
+    from seeknal_sqlmesh.errors import SeeknalError
+    from seeknal_sqlmesh.starrocks.ddl import MVSettings, materialized_view, metric_statements, mv_table
+
+    query = sqlglot.parse_one(METRIC_QUERY, read="starrocks")
+    with pytest.raises(SeeknalError, match="not a StarRocks property name"):  # sqlglot would not escape the key
+        materialized_view(mv_table("mv"), query, MVSettings(properties={"a'b": "1"}))
+    layer = mock.Mock()
+    layer.compile.return_value = METRIC_QUERY
+    with pytest.raises(SeeknalError, match="mv_revenue has no column country"):
+        metric_statements(layer, ["revenue"], [], None, MVSettings(partition_by=["country"]))
+    with pytest.raises(SeeknalError, match="--refresh 'soon'"):
+        metric_statements(layer, ["revenue"], [], None, MVSettings(refresh="soon"))

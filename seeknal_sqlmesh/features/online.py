@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from seeknal_sqlmesh.features import sql as q
 from seeknal_sqlmesh.features.errors import FeatureStoreError
+from seeknal_sqlmesh.sqlkit import Expr, alias, and_all, col, ident, string, table
 
 
 @dataclass
@@ -54,11 +55,11 @@ def normalise_keys(keys: t.Sequence[t.Any], join_keys: t.Sequence[str]) -> t.Lis
     return out
 
 
-def _literal(value: t.Any, to: exp.DataType) -> exp.Expr:
+def _literal(value: t.Any, to: exp.DataType) -> Expr:
     if value is None:
         return exp.Cast(this=exp.Null(), to=to.copy())
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        literal: exp.Expr = exp.Literal.string(str(value))
+        literal: Expr = string(str(value))
     else:
         literal = exp.Literal.number(value)
     return exp.Cast(this=literal, to=to.copy())
@@ -70,27 +71,27 @@ def online_query(
     first = tables[0]
     key_types = [first.columns[k] for k in join_keys]
     rows = [
-        exp.Tuple(expressions=[q.number(i), *[_literal(v, ty) for v, ty in zip(key, key_types)]])
+        exp.Tuple(expressions=[q.number(i), *[_literal(v, ty) for v, ty in zip(key, key_types, strict=True)]])
         for i, key in enumerate(keys)
     ]
     values = exp.Values(
         expressions=rows,
-        alias=exp.TableAlias(this=q.ident("r"), columns=[q.ident(q.ROW), *[q.ident(k) for k in join_keys]]),
+        alias=exp.TableAlias(this=ident("r"), columns=[ident(q.ROW), *[ident(k) for k in join_keys]]),
     )
-    query = q.select(*[q.col(k, "r") for k in join_keys], source=values)
-    now = exp.Cast(this=exp.Literal.string(as_of.strftime("%Y-%m-%d %H:%M:%S.%f")), to=exp.DataType.build("TIMESTAMP"))
+    query = q.select(*[col(k, "r") for k in join_keys], source=values)
+    now = q.timestamp(as_of)
     for i, latest in enumerate(tables):
         g = f"g{i}"
-        on = q.and_(*[q.eq(q.col(k, "r"), q.col(k, g)) for k in join_keys])
-        query.append("joins", exp.Join(this=q.table_expr(latest.table, g), on=on, side="LEFT"))
+        on = and_all([q.eq(col(k, "r"), col(k, g)) for k in join_keys])
+        query.append("joins", exp.Join(this=table(latest.table, g), on=on, side="LEFT"))
         for feature, out in latest.outputs:
-            value: exp.Expr = q.col(feature, g)
+            value: Expr = col(feature, g)
             if latest.ttl is not None:
                 fresh = exp.GTE(
-                    this=exp.Cast(this=q.col(latest.event_time, g), to=exp.DataType.build("TIMESTAMP")),
+                    this=exp.Cast(this=col(latest.event_time, g), to=exp.DataType.build("TIMESTAMP")),
                     expression=q.minus_seconds(now.copy(), latest.ttl),
                 )
                 value = exp.Case(ifs=[exp.If(this=fresh, true=value)], default=exp.Null())
-            query.append("expressions", q.alias(value, out))
-    query.set("order", exp.Order(expressions=[exp.Ordered(this=q.col(q.ROW, "r"))]))
+            query.append("expressions", alias(value, out))
+    query.set("order", exp.Order(expressions=[exp.Ordered(this=col(q.ROW, "r"))]))
     return query

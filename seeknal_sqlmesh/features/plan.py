@@ -18,6 +18,7 @@ columns first, then the requested features.
 
 from __future__ import annotations
 
+import functools
 import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from sqlglot import exp
 
 from seeknal_sqlmesh.features import sql as q
 from seeknal_sqlmesh.features.errors import FeatureStoreError
+from seeknal_sqlmesh.sqlkit import Expr, alias, and_all, col, cte, subquery, table, to_sql
 
 T = exp.DataType.Type
 TEMPORAL = {
@@ -113,7 +115,7 @@ def build_plan(spine: Spine, requests: t.Sequence[GroupRequest], full_feature_na
         problems.append(f"the spine has no column '{spine.as_of}' (spine columns: {', '.join(spine.columns)})")
     elif spine.columns[spine.as_of].this not in TEMPORAL | TEXT:
         problems.append(
-            f"the spine's time column '{spine.as_of}' is {spine.columns[spine.as_of].sql('duckdb')}, not a date or timestamp"
+            f"the spine's time column '{spine.as_of}' is {to_sql(spine.columns[spine.as_of])}, not a date or timestamp"
         )
     reserved = [c for c in spine.columns if c.startswith("__seeknal_")]
     if reserved:
@@ -160,42 +162,40 @@ def build_plan(spine: Spine, requests: t.Sequence[GroupRequest], full_feature_na
 # Every helper returns fresh nodes: trees are assembled without copies (see sql.py).
 
 
-def _spine_time(plan: RetrievalPlan, step: Step, table: t.Optional[str]) -> exp.Expr:
-    return q.cast(q.col(plan.spine.as_of, table), step.time_type)
+def _spine_time(plan: RetrievalPlan, step: Step, table: t.Optional[str]) -> Expr:
+    return q.cast(col(plan.spine.as_of, table), step.time_type)
 
 
-def _spine_key(step: Step, key: str, table: t.Optional[str]) -> exp.Expr:
+def _spine_key(step: Step, key: str, table: t.Optional[str]) -> Expr:
     to = step.key_types[key]
-    return q.col(key, table) if to is None else exp.TryCast(this=q.col(key, table), to=to.copy())
+    return col(key, table) if to is None else exp.TryCast(this=col(key, table), to=to.copy())
 
 
-def _event(step: Step) -> exp.Expr:
-    return q.cast(q.col(step.group.event_time), step.time_type)
+def _event(step: Step) -> Expr:
+    return q.cast(col(step.group.event_time), step.time_type)
 
 
-def _group_rows_filter(plan: RetrievalPlan, step: Step) -> exp.Expr:
+def _group_rows_filter(plan: RetrievalPlan, step: Step) -> t.Optional[Expr]:
     """Keys and event time present; and no row that no spine row can use: after the last spine time, or (with a
     TTL) expired already for the first spine time; for replays, only rows of the snapshot's recorded intervals."""
     g = step.group
     spine = plan.spine.relation
-    last = q.select(exp.Max(this=_spine_time(plan, step, None)), source=q.table_expr(spine))
-    conditions: t.List[exp.Expr] = [
-        q.not_null(q.col(c) for c in [*g.join_keys, g.event_time]),
+    last = q.select(exp.Max(this=_spine_time(plan, step, None)), source=table(spine))
+    conditions: t.List[t.Optional[Expr]] = [
+        q.not_null(col(c) for c in [*g.join_keys, g.event_time]),
         exp.LTE(this=_event(step), expression=exp.Subquery(this=last)),
     ]
     if step.ttl is not None:
-        first = q.select(exp.Min(this=_spine_time(plan, step, None)), source=q.table_expr(spine))
+        first = q.select(exp.Min(this=_spine_time(plan, step, None)), source=table(spine))
         conditions.append(exp.GTE(this=_event(step), expression=q.minus_seconds(exp.Subquery(this=first), step.ttl)))
     if step.before is not None:
         conditions.append(
-            exp.LT(this=q.col(g.event_time), expression=q.time_literal(step.before, g.columns[g.event_time]))
+            exp.LT(this=col(g.event_time), expression=q.time_literal(step.before, g.columns[g.event_time]))
         )
-    return q.and_(*conditions)
+    return and_all(conditions)
 
 
-def _value(
-    step: Step, value: exp.Expr, event: t.Callable[[], exp.Expr], spine_time: t.Callable[[], exp.Expr]
-) -> exp.Expr:
+def _value(step: Step, value: Expr, event: t.Callable[[], Expr], spine_time: t.Callable[[], Expr]) -> Expr:
     """A feature value, NULL when the row it comes from is older than the TTL."""
     if step.ttl is None:
         return value
@@ -205,52 +205,68 @@ def _value(
 
 def asof_query(plan: RetrievalPlan) -> exp.Select:
     """DuckDB: the spine ASOF LEFT JOIN each group (deduplicated per keys and event time)."""
-    helpers: t.List[exp.Expr] = []
+    helpers: t.List[Expr] = []
     for i, step in enumerate(plan.steps):
-        helpers.append(q.alias(_spine_time(plan, step, "s"), f"__seeknal_t{i}"))
+        helpers.append(alias(_spine_time(plan, step, "s"), f"__seeknal_t{i}"))
         helpers += [
-            q.alias(_spine_key(step, k, "s"), f"__seeknal_k{i}_{j}")
+            alias(_spine_key(step, k, "s"), f"__seeknal_k{i}_{j}")
             for j, k in enumerate(step.group.join_keys)
             if step.key_types[k] is not None
         ]
     spine = q.select(
-        *[q.col(c, "s") for c in plan.spine.columns],
-        q.col(q.ROW, "s"),
+        *[col(c, "s") for c in plan.spine.columns],
+        col(q.ROW, "s"),
         *helpers,
-        source=q.table_expr(plan.spine.relation, "s"),
+        source=table(plan.spine.relation, "s"),
     )
-    query = q.select(*[q.col(c, "sp") for c in plan.spine.columns], source=q.subquery(spine, "sp"))
+    query = q.select(*[col(c, "sp") for c in plan.spine.columns], source=subquery(spine, "sp"))
     for i, step in enumerate(plan.steps):
         g, name = step.group, f"g{i}"
         rows = q.select(
-            *[q.col(k) for k in g.join_keys],
-            q.alias(_event(step), q.EVENT),
-            *[q.col(f) for f in dict.fromkeys(f for f, _ in step.outputs)],
-            source=q.table_expr(g.table),
+            *[col(k) for k in g.join_keys],
+            alias(_event(step), q.EVENT),
+            *[col(f) for f in dict.fromkeys(f for f, _ in step.outputs)],
+            source=table(g.table),
             where=[_group_rows_filter(plan, step)],
         )
         # one row per (keys, event time): DESC with DuckDB's NULLS LAST default is the tie rule's "NULL lowest"
-        order = [exp.Ordered(this=q.col(f), desc=True, nulls_first=False) for f in g.features]
-        rank = q.over(exp.RowNumber(), [q.col(c) for c in [*g.join_keys, g.event_time]], order)
+        order = [exp.Ordered(this=col(f), desc=True, nulls_first=False) for f in g.features]
+        rank = q.over(exp.RowNumber(), [col(c) for c in [*g.join_keys, g.event_time]], order)
         rows.set("qualify", exp.Qualify(this=q.eq(rank, q.number(1))))
         keys = [
-            q.eq(q.col(f"__seeknal_k{i}_{j}" if step.key_types[k] is not None else k, "sp"), q.col(k, name))
+            q.eq(col(f"__seeknal_k{i}_{j}" if step.key_types[k] is not None else k, "sp"), col(k, name))
             for j, k in enumerate(g.join_keys)
         ]
-        on = q.and_(*keys, exp.GTE(this=q.col(f"__seeknal_t{i}", "sp"), expression=q.col(q.EVENT, name)))
-        query.append("joins", exp.Join(this=q.subquery(rows, name), on=on, side="LEFT", method="ASOF"))
+        on = and_all([*keys, exp.GTE(this=col(f"__seeknal_t{i}", "sp"), expression=col(q.EVENT, name))])
+        query.append("joins", exp.Join(this=subquery(rows, name), on=on, side="LEFT", method="ASOF"))
         for feature, out in step.outputs:
-            value = _value(
-                step, q.col(feature, name), lambda: q.col(q.EVENT, name), lambda: q.col(f"__seeknal_t{i}", "sp")
-            )
-            query.append("expressions", q.alias(value, out))
-    query.set("order", exp.Order(expressions=[exp.Ordered(this=q.col(q.ROW, "sp"))]))
+            event = functools.partial(col, q.EVENT, name)
+            value = _value(step, col(feature, name), event, functools.partial(col, f"__seeknal_t{i}", "sp"))
+            query.append("expressions", alias(value, out))
+    query.set("order", exp.Order(expressions=[exp.Ordered(this=col(q.ROW, "sp"))]))
     return query
 
 
-def portable_query(plan: RetrievalPlan) -> exp.Select:
-    """Engines without ASOF: per group, stack spine and group rows, then carry the latest group row forward."""
-    final = q.select(*[q.col(c, "s") for c in plan.spine.columns], source=q.table_expr(plan.spine.relation, "s"))
+def _typed_null(ty: exp.DataType) -> Expr:
+    return exp.Cast(this=exp.Null(), to=ty.copy())
+
+
+def _carried(column: str, keys: t.Sequence[str], nulls_first: bool) -> Expr:
+    """The value of `column` in the group row that starts the current run (portable form)."""
+    return q.over(
+        exp.FirstValue(this=col(column)),
+        [*[col(k) for k in keys], col("__seeknal_run")],
+        [exp.Ordered(this=col("__seeknal_kind"), nulls_first=nulls_first)],
+    )
+
+
+def portable_query(plan: RetrievalPlan, dialect: str = "duckdb") -> exp.Select:
+    """Engines without ASOF: per group, stack spine and group rows, then carry the latest group row forward.
+
+    Built for `dialect`: the ORDER BY keys state the engine's own NULL placement (`sql.natural_nulls_first`).
+    """
+    nulls_first = q.natural_nulls_first(dialect)
+    final = q.select(*[col(c, "s") for c in plan.spine.columns], source=table(plan.spine.relation, "s"))
     ctes: t.List[exp.CTE] = []
     for i, step in enumerate(plan.steps):
         g = step.group
@@ -258,75 +274,64 @@ def portable_query(plan: RetrievalPlan) -> exp.Select:
         features = g.features
         slots = {f: f"__seeknal_f{j}" for j, f in enumerate(features)}
 
-        def typed_null(ty: exp.DataType) -> exp.Expr:
-            return exp.Cast(this=exp.Null(), to=ty.copy())
-
         spine_rows = q.select(
-            *[q.alias(_spine_key(step, k, None), kk) for k, kk in zip(g.join_keys, keys)],
-            q.alias(_spine_time(plan, step, None), "__seeknal_t"),
-            q.alias(q.number(1), "__seeknal_kind"),
-            q.alias(q.col(q.ROW), q.ROW),
-            q.alias(typed_null(step.time_type), q.EVENT),
-            *[q.alias(typed_null(g.columns[f]), slot) for f, slot in slots.items()],
-            source=q.table_expr(plan.spine.relation),
-            where=[q.not_null([*[_spine_key(step, k, None) for k in g.join_keys], q.col(plan.spine.as_of)])],
+            *[alias(_spine_key(step, k, None), kk) for k, kk in zip(g.join_keys, keys, strict=True)],
+            alias(_spine_time(plan, step, None), "__seeknal_t"),
+            alias(q.number(1), "__seeknal_kind"),
+            alias(col(q.ROW), q.ROW),
+            alias(_typed_null(step.time_type), q.EVENT),
+            *[alias(_typed_null(g.columns[f]), slot) for f, slot in slots.items()],
+            source=table(plan.spine.relation),
+            where=[q.not_null([*[_spine_key(step, k, None) for k in g.join_keys], col(plan.spine.as_of)])],
         )
         group_rows = q.select(
-            *[q.alias(q.col(k), kk) for k, kk in zip(g.join_keys, keys)],
-            q.alias(_event(step), "__seeknal_t"),
-            q.alias(q.number(0), "__seeknal_kind"),
-            q.alias(typed_null(exp.DataType.build("BIGINT")), q.ROW),
-            q.alias(_event(step), q.EVENT),
-            *[q.alias(q.col(f), slot) for f, slot in slots.items()],
-            source=q.table_expr(g.table),
+            *[alias(col(k), kk) for k, kk in zip(g.join_keys, keys, strict=True)],
+            alias(_event(step), "__seeknal_t"),
+            alias(q.number(0), "__seeknal_kind"),
+            alias(_typed_null(exp.DataType.build("BIGINT")), q.ROW),
+            alias(_event(step), q.EVENT),
+            *[alias(col(f), slot) for f, slot in slots.items()],
+            source=table(g.table),
             where=[_group_rows_filter(plan, step)],
         )
         stacked = exp.Union(this=spine_rows, expression=group_rows, distinct=False)
 
         # a running count of group rows puts every spine row in the run that starts at the group row just before it
         order = [
-            exp.Ordered(this=q.col("__seeknal_t")),
-            exp.Ordered(this=q.col("__seeknal_kind")),
-            *q.tie_order(list(slots.values()), desc=False),
+            exp.Ordered(this=col("__seeknal_t"), nulls_first=nulls_first),
+            exp.Ordered(this=col("__seeknal_kind"), nulls_first=nulls_first),
+            *q.tie_order(list(slots.values()), desc=False, nulls_first=nulls_first),
         ]
         count = q.over(
-            exp.Sum(this=exp.Sub(this=q.number(1), expression=q.col("__seeknal_kind"))),
-            [q.col(k) for k in keys],
+            exp.Sum(this=exp.Sub(this=q.number(1), expression=col("__seeknal_kind"))),
+            [col(k) for k in keys],
             order,
             running=True,
         )
-        runs = q.select(exp.Star(), q.alias(count, "__seeknal_run"), source=q.subquery(stacked, "stacked"))
-
-        def first(column: str) -> exp.Expr:
-            return q.over(
-                exp.FirstValue(this=q.col(column)),
-                [*[q.col(k) for k in keys], q.col("__seeknal_run")],
-                [exp.Ordered(this=q.col("__seeknal_kind"))],
-            )
-
+        runs = q.select(exp.Star(), alias(count, "__seeknal_run"), source=subquery(stacked, "stacked"))
+        event = functools.partial(_carried, q.EVENT, keys, nulls_first)
+        spine_time = functools.partial(col, "__seeknal_t")
         picked = q.select(
-            q.col(q.ROW),
-            q.col("__seeknal_kind"),
+            col(q.ROW),
+            col("__seeknal_kind"),
             *[
-                q.alias(_value(step, first(slots[f]), lambda: first(q.EVENT), lambda: q.col("__seeknal_t")), out)
+                alias(_value(step, _carried(slots[f], keys, nulls_first), event, spine_time), out)
                 for f, out in step.outputs
             ],
-            source=q.subquery(runs, "runs"),
+            source=subquery(runs, "runs"),
         )
         name = f"__seeknal_g{i}"
-        body = q.select(
-            exp.Star(), source=q.subquery(picked, "picked"), where=[q.eq(q.col("__seeknal_kind"), q.number(1))]
-        )
-        ctes.append(exp.CTE(this=body, alias=exp.TableAlias(this=q.ident(name))))
+        body = q.select(exp.Star(), source=subquery(picked, "picked"), where=[q.eq(col("__seeknal_kind"), q.number(1))])
+        ctes.append(cte(body, name))
         final.append(
             "joins",
-            exp.Join(this=q.table_expr(name, f"g{i}"), on=q.eq(q.col(q.ROW, "s"), q.col(q.ROW, f"g{i}")), side="LEFT"),
+            exp.Join(this=table(name, f"g{i}"), on=q.eq(col(q.ROW, "s"), col(q.ROW, f"g{i}")), side="LEFT"),
         )
         for _, out in step.outputs:
-            final.append("expressions", q.col(out, f"g{i}"))
+            final.append("expressions", col(out, f"g{i}"))
     if ctes:
         final.set("with_", exp.With(expressions=ctes))
-    final.set("order", exp.Order(expressions=[exp.Ordered(this=q.col(q.ROW, "s"))]))
+    final.set("order", exp.Order(expressions=[exp.Ordered(this=col(q.ROW, "s"))]))
     return final
 
 
@@ -334,7 +339,7 @@ def render_plan(plan: RetrievalPlan, form: str, dialect: str = "duckdb") -> str:
     if form == "asof":
         if dialect != "duckdb":
             raise FeatureStoreError(f"the ASOF form runs on DuckDB only; use the portable form on {dialect}")
-        return q.render(asof_query(plan), "duckdb")
+        return to_sql(asof_query(plan), "duckdb")
     if form == "portable":
-        return q.render(portable_query(plan), dialect)
+        return to_sql(portable_query(plan, dialect), dialect)
     raise FeatureStoreError(f"unknown SQL form '{form}': use 'asof' or 'portable'")

@@ -1,45 +1,15 @@
 """The feature-store plugin: `seeknal features`, and the latest-value and entity-view models it adds to a
-translated project, with its section of the manifest (`FeatureStoreSection`)."""
+translated project, with its section of the manifest (`section.py`)."""
 
 from __future__ import annotations
 
 import typing as t
 
-from pydantic import BaseModel, ConfigDict
-
+from seeknal_sqlmesh.features.section import NAME
 from seeknal_sqlmesh.plugins import Assembly, Contribution, Plugin
 
 if t.TYPE_CHECKING:
     import click
-
-NAME = "features"
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EntitySection(_Section):
-    join_keys: t.List[str]
-    description: str = ""
-    feature_groups: t.List[str] = []
-    view: t.Optional[str] = None  # feature_store.entity_<entity>, when one could be built
-
-
-class FeatureGroupSection(_Section):
-    node: str
-    model: str
-    entity: str
-    description: str = ""
-    owner: t.Optional[str] = None
-    online: bool = False
-    latest_model: t.Optional[str] = None  # feature_store.<group>__latest, for online groups
-    columns: t.Optional[t.List[str]] = None  # output columns in order, when known at translation time
-
-
-class FeatureStoreSection(_Section):
-    entities: t.Dict[str, EntitySection] = {}
-    feature_groups: t.Dict[str, FeatureGroupSection] = {}
 
 
 class FeaturesPlugin(Plugin):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from seeknal_sqlmesh.contract import Manifest
 from seeknal_sqlmesh.features.errors import FeatureStoreError
-from seeknal_sqlmesh.features.plugin import NAME, FeatureStoreSection
+from seeknal_sqlmesh.features.section import NAME, FeatureStoreSection
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The feature store's SQL, built as sqlglot ASTs and rendered for each engine at the last moment.
+"""The feature store's SQL: builders specific to feature groups, on top of the generic ones of `sqlkit`. Queries are
+sqlglot trees rendered for each engine at the last moment, by `sqlkit.to_sql` only.
 
 One rule decides which row of a feature group a lookup returns, everywhere (point-in-time retrieval in both
 forms, the latest-value models, the entity views):
@@ -18,91 +19,77 @@ which made rendering cost more than running the query on small spines).
 
 from __future__ import annotations
 
+import functools
 import typing as t
 from datetime import datetime, timedelta
 
-import sqlmesh.core.dialect  # noqa: F401  (first: SQLMesh extends sqlglot's generators, which cache on first use)
 from sqlglot import exp
-from sqlglot.errors import ErrorLevel
+from sqlglot.dialects.dialect import Dialect
+
+from seeknal_sqlmesh.sqlkit import Expr, alias, and_all, col, ident, string, subquery, table
 
 ROW = "__seeknal_row"  # the spine's row number: output order, and the key the portable form joins back on
 RANK = "__seeknal_rank"
 EVENT = "__seeknal_et"  # a group's event time, cast to the type it is compared in
 
 
-def ident(name: str) -> exp.Identifier:
-    return exp.Identifier(this=name, quoted=True)
-
-
-def col(name: str, table: t.Optional[str] = None) -> exp.Column:
-    return exp.Column(this=ident(name), table=ident(table) if table else None)
-
-
-def alias(e: exp.Expr, name: str) -> exp.Alias:
-    return exp.Alias(this=e, alias=ident(name))
-
-
-def table_expr(name: str, as_: t.Optional[str] = None) -> exp.Table:
-    """A (possibly qualified, possibly quoted) table name read as SQL."""
-    table = exp.to_table(name, dialect="duckdb")
-    if as_:
-        table.set("alias", exp.TableAlias(this=ident(as_)))
-    return table
-
-
-def subquery(query: exp.Query, name: str) -> exp.Subquery:
-    return exp.Subquery(this=query, alias=exp.TableAlias(this=ident(name)))
-
-
-def select(*columns: exp.Expr, source: exp.Expr, where: t.Sequence[t.Optional[exp.Expr]] = ()) -> exp.Select:
+def select(*columns: Expr, source: Expr, where: t.Sequence[t.Optional[Expr]] = ()) -> exp.Select:
     query = exp.Select(expressions=list(columns), from_=exp.From(this=source))
-    conditions = [w for w in where if w is not None]
-    if conditions:
-        query.set("where", exp.Where(this=and_(*conditions)))
+    condition = and_all(where)
+    if condition is not None:
+        query.set("where", exp.Where(this=condition))
     return query
 
 
-def and_(*conditions: exp.Expr) -> exp.Expr:
-    out = conditions[0]
-    for c in conditions[1:]:
-        out = exp.And(this=out, expression=c)
-    return out
-
-
-def eq(a: exp.Expr, b: exp.Expr) -> exp.EQ:
+def eq(a: Expr, b: Expr) -> exp.EQ:
     return exp.EQ(this=a, expression=b)
 
 
-def number(n: int) -> exp.Literal:
+def number(n: int) -> Expr:
     return exp.Literal.number(n)
 
 
-def cast(e: exp.Expr, to: t.Optional[exp.DataType]) -> exp.Expr:
+def cast(e: Expr, to: t.Optional[exp.DataType]) -> Expr:
     return e if to is None else exp.Cast(this=e, to=to.copy())
 
 
-def render(e: exp.Expr, dialect: str = "duckdb", pretty: bool = False) -> str:
-    # NULL ordering is spelled out with CASE keys, so engines without NULLS FIRST/LAST lose nothing
-    return e.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.IGNORE)
+def is_null(e: Expr) -> exp.Is:
+    return exp.Is(this=e, expression=exp.Null())
 
 
-def not_null(columns: t.Iterable[exp.Expr]) -> exp.Expr:
-    return and_(*[exp.Not(this=exp.Is(this=c, expression=exp.Null())) for c in columns])
+def not_null(columns: t.Iterable[Expr]) -> t.Optional[Expr]:
+    return and_all([exp.Not(this=is_null(c)) for c in columns])
 
 
-def null_lowest(make: t.Callable[[], exp.Expr], desc: bool) -> t.List[exp.Ordered]:
-    """An expression ordered with NULL as its lowest value, in any engine (`make` builds a fresh copy)."""
-    flag = exp.Case(ifs=[exp.If(this=exp.Is(this=make(), expression=exp.Null()), true=number(0))], default=number(1))
-    return [exp.Ordered(this=flag, desc=desc), exp.Ordered(this=make(), desc=desc)]
+def null_lowest(make: t.Callable[[], Expr], desc: bool, nulls_first: t.Optional[bool] = None) -> t.List[exp.Ordered]:
+    """An expression ordered with NULL as its lowest value, in any engine (`make` builds a fresh copy).
+
+    The CASE key decides where NULLs go, so the placement the keys state (`nulls_first`) never matters.
+    """
+    flag = exp.Case(ifs=[exp.If(this=is_null(make()), true=number(0))], default=number(1))
+    return [
+        exp.Ordered(this=flag, desc=desc, nulls_first=nulls_first),
+        exp.Ordered(this=make(), desc=desc, nulls_first=nulls_first),
+    ]
 
 
-def tie_order(features: t.Sequence[str], desc: bool, table: t.Optional[str] = None) -> t.List[exp.Ordered]:
+def tie_order(
+    features: t.Sequence[str], desc: bool, table: t.Optional[str] = None, nulls_first: t.Optional[bool] = None
+) -> t.List[exp.Ordered]:
     """The tie-break of rows with equal keys and event time (see the module docstring)."""
-    return [o for f in features for o in null_lowest(lambda f=f: col(f, table), desc)]
+    return [o for f in features for o in null_lowest(functools.partial(col, f, table), desc, nulls_first)]
+
+
+def natural_nulls_first(dialect: str, desc: bool = False) -> bool:
+    """`nulls_first` for ORDER BY keys whose NULL placement does not matter (never NULL, or after a `tie_order`
+    CASE key): where the engine puts NULLs anyway. sqlglot then writes no NULLS FIRST/LAST, which some engines
+    (StarRocks) do not accept in a window with a frame, and has nothing to warn about."""
+    ordering = Dialect.get_or_raise(dialect).NULL_ORDERING
+    return ordering == ("nulls_are_large" if desc else "nulls_are_small")
 
 
 def over(
-    func: exp.Expr, partition: t.Sequence[exp.Expr], order: t.Sequence[exp.Ordered] = (), running: bool = False
+    func: Expr, partition: t.Sequence[Expr], order: t.Sequence[exp.Ordered] = (), running: bool = False
 ) -> exp.Window:
     """`func OVER (PARTITION BY .. ORDER BY ..)`; `running`: ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW."""
     spec = (
@@ -114,7 +101,7 @@ def over(
 
 
 def first_per_partition(
-    query: exp.Select, partition: t.Callable[[], t.List[exp.Expr]], order: t.Sequence[exp.Ordered], name: str
+    query: exp.Select, partition: t.Callable[[], t.List[Expr]], order: t.Sequence[exp.Ordered], name: str
 ) -> exp.Select:
     """`query` keeping the first row of each partition: ROW_NUMBER in a subquery (engines without QUALIFY)."""
     outer = [col(e.alias_or_name) for e in query.expressions]
@@ -122,21 +109,23 @@ def first_per_partition(
     return select(*outer, source=subquery(query, name), where=[eq(col(RANK), number(1))])
 
 
-def time_literal(value: datetime, to: exp.DataType) -> exp.Expr:
+def time_literal(value: datetime, to: exp.DataType) -> Expr:
     """A UTC moment (naive `value`) as a literal comparable with a column of type `to`."""
     if to.is_type(exp.DataType.Type.DATE):
-        return exp.Cast(this=exp.Literal.string(value.strftime("%Y-%m-%d")), to=exp.DataType.build("DATE"))
+        return exp.Cast(this=string(value.strftime("%Y-%m-%d")), to=exp.DataType.build("DATE"))
     if to.is_type(exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIMESTAMPLTZ):
-        return exp.Cast(
-            this=exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")), to=exp.DataType.build("TIMESTAMPTZ")
-        )
-    return exp.Cast(this=exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S.%f")), to=exp.DataType.build("TIMESTAMP"))
+        return exp.Cast(this=string(value.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")), to=exp.DataType.build("TIMESTAMPTZ"))
+    return timestamp(value)
 
 
-def minus_seconds(e: exp.Expr, delta: timedelta) -> exp.Expr:
+def timestamp(value: datetime) -> Expr:
+    """A naive moment as a TIMESTAMP literal (microseconds kept)."""
+    return exp.Cast(this=string(value.strftime("%Y-%m-%d %H:%M:%S.%f")), to=exp.DataType.build("TIMESTAMP"))
+
+
+def minus_seconds(e: Expr, delta: timedelta) -> Expr:
     return exp.Sub(
-        this=e,
-        expression=exp.Interval(this=exp.Literal.string(str(int(delta.total_seconds()))), unit=exp.var("SECOND")),
+        this=e, expression=exp.Interval(this=string(str(int(delta.total_seconds()))), unit=exp.var("SECOND"))
     )
 
 
@@ -147,7 +136,7 @@ def latest_value_query(source: str, keys: t.Sequence[str], event_time: str, feat
     """One row per entity key: the group's latest row (the module's rule), for online serving."""
     inner = select(
         *[col(c) for c in [*keys, event_time, *features]],
-        source=table_expr(source),
+        source=table(source),
         where=[not_null(col(c) for c in [*keys, event_time])],
     )
     order = [exp.Ordered(this=col(event_time), desc=True), *tie_order(features, desc=True)]
@@ -159,13 +148,13 @@ def one_row_per_event(
     keys: t.Sequence[str],
     event_time: str,
     features: t.Sequence[str],
-    where: t.Optional[exp.Expr] = None,
+    where: t.Optional[Expr] = None,
     name: str = "g",
 ) -> exp.Select:
     """The group's rows, one per (keys, event time): ties resolved by the module's rule."""
     inner = select(
         *[col(c) for c in [*keys, event_time, *features]],
-        source=table_expr(source),
+        source=table(source),
         where=[not_null(col(c) for c in [*keys, event_time]), where],
     )
     return first_per_partition(
@@ -176,7 +165,7 @@ def one_row_per_event(
 def entity_view_query(
     keys: t.Sequence[str],
     groups: t.Sequence[t.Tuple[str, str, str, t.Sequence[str]]],
-    interval: t.Optional[t.Callable[[], t.Tuple[exp.Expr, exp.Expr]]] = None,
+    interval: t.Optional[t.Callable[[], t.Tuple[Expr, Expr]]] = None,
     time_name: str = "event_time",
 ) -> exp.Select:
     """Every (keys, event time) at which any group of the entity has a row, with one struct per group.
@@ -186,7 +175,7 @@ def entity_view_query(
     the SQLMesh interval being computed, applied to every group's event time.
     """
 
-    def bounded(event_time: str) -> t.Optional[exp.Expr]:
+    def bounded(event_time: str) -> t.Optional[Expr]:
         if interval is None:
             return None
         low, high = interval()
@@ -196,24 +185,22 @@ def entity_view_query(
         select(
             *[col(k) for k in keys],
             alias(col(event_time), time_name),
-            source=table_expr(source),
+            source=table(source),
             where=[not_null(col(c) for c in [*keys, event_time]), bounded(event_time)],
         )
         for _, source, event_time, _features in groups
     ]
     # a balanced UNION tree: depth log2(groups), so entities with hundreds of groups stay within Python's recursion
     while len(parts) > 1:
-        paired = [exp.Union(this=a, expression=b, distinct=True) for a, b in zip(parts[::2], parts[1::2])]
+        paired = [exp.Union(this=a, expression=b, distinct=True) for a, b in zip(parts[::2], parts[1::2], strict=False)]
         parts = paired + ([parts[-1]] if len(parts) % 2 else [])
     query = select(*[col(k, "p") for k in keys], col(time_name, "p"), source=subquery(parts[0], "p"))
     for i, (name, source, event_time, features) in enumerate(groups):
         g = f"g{i}"
         rows = one_row_per_event(source, keys, event_time, features, bounded(event_time), name=f"r{i}")
-        on = and_(*[eq(col(k, "p"), col(k, g)) for k in keys], eq(col(time_name, "p"), col(event_time, g)))
+        on = and_all([*[eq(col(k, "p"), col(k, g)) for k in keys], eq(col(time_name, "p"), col(event_time, g))])
         query.append("joins", exp.Join(this=subquery(rows, g), on=on, side="LEFT"))
         struct = exp.Struct(expressions=[exp.PropertyEQ(this=ident(f), expression=col(f, g)) for f in features])
-        value = exp.Case(
-            ifs=[exp.If(this=exp.Is(this=col(event_time, g), expression=exp.Null()), true=exp.Null())], default=struct
-        )
+        value = exp.Case(ifs=[exp.If(this=is_null(col(event_time, g)), true=exp.Null())], default=struct)
         query.append("expressions", alias(value, name))
     return query

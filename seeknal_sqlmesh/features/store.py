@@ -8,19 +8,26 @@ connections only, so a lookup does not pay for parsing the whole project) and an
 - `replay`: the same training set again from the snapshots a manifest names, refused when one is gone;
 - `online`: latest values per key from the latest-value models.
 
+Which snapshot and physical table an environment uses for a model is asked of `runtime.environments`
+(`EnvironmentTables`), the one place that reads it from SQLMesh's state; nothing here spells table names.
+
 `get_historical_features`, `get_online_features` and `replay_training_set` are one-call wrappers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow as pa
 from sqlglot import exp
 
+from seeknal_sqlmesh import sqlkit
+from seeknal_sqlmesh.contract import find_project
+from seeknal_sqlmesh.errors import did_you_mean
 from seeknal_sqlmesh.features import sql as q
 from seeknal_sqlmesh.features import training
 from seeknal_sqlmesh.features.durations import TTL, format_ttl, parse_ttl
@@ -28,8 +35,17 @@ from seeknal_sqlmesh.features.errors import FeatureStoreError
 from seeknal_sqlmesh.features.online import LatestTable, normalise_keys, online_query
 from seeknal_sqlmesh.features.plan import TEMPORAL, GroupRequest, GroupTable, Spine, build_plan, render_plan
 from seeknal_sqlmesh.features.registry import FeatureGroup, Registry
+from seeknal_sqlmesh.runtime.environments import EnvironmentTables
+from seeknal_sqlmesh.sqlkit import to_sql
+
+if t.TYPE_CHECKING:
+    import pandas as pd
+    from sqlmesh import Context
+    from sqlmesh.core.engine_adapter import EngineAdapter
+    from sqlmesh.core.snapshot import Snapshot
 
 SPINE_VIEW = "__seeknal_spine"
+SPINE_PROBE = "__seeknal_spine_probe"  # an empty view of the spine, to read its types
 DEFAULT_AS_OF = "event_time"
 
 
@@ -83,38 +99,39 @@ class TrainingSet:
     path: t.Optional[Path] = None
     manifest_path: t.Optional[Path] = None
 
-    def to_pandas(self):
+    def to_pandas(self) -> pd.DataFrame:
         frame = self.table.to_pandas()
         frame.attrs["seeknal_manifest"] = self.manifest
         return frame
 
-
-@dataclass
-class _Group:
-    info: FeatureGroup
-    ref: SnapshotRef
-    table: GroupTable
-    features: t.List[str] = field(default_factory=list)
+    def write(self, output: t.Union[str, Path], output_format: t.Optional[str] = None) -> Path:
+        """Write the rows and the manifest (which records where the rows are); returns the manifest's path."""
+        self.path = Path(output).resolve()
+        self.manifest["output"]["path"] = str(self.path)
+        self.manifest_path = training.write_training_set(self.table, self.manifest, self.path, output_format)
+        return self.manifest_path
 
 
 class FeatureStore:
     def __init__(self, project: t.Union[str, Path] = ".", env: str = "prod"):
-        self.root = Path(project).resolve()
+        self.root = find_project(project).translated  # a Seeknal project stands for its translation
         self.registry = Registry.load(self.root)
         self.env = env
-        self._context = None
+        self._context: t.Optional[Context] = None
 
     # ---- SQLMesh -------------------------------------------------------------------------------------------------
 
     @property
-    def context(self):
+    def context(self) -> Context:
         if self._context is None:
             from sqlmesh import Context
 
             try:
                 self._context = Context(paths=str(self.root), load=False)
-            except Exception as e:
-                raise FeatureStoreError(f"{self.root}: cannot open the SQLMesh project: {e}")
+            except Exception as e:  # SQLMesh's own errors (config, connections) are about the user's project
+                raise FeatureStoreError(
+                    f"{self.root}: cannot open the SQLMesh project: {e}", "check its settings.yaml, or translate again"
+                ) from None
         return self._context
 
     def close(self) -> None:
@@ -131,83 +148,66 @@ class FeatureStore:
     def environments(self) -> t.List[str]:
         return sorted(e.name for e in self.context.state_reader.get_environments())
 
-    def _environment(self, env: str):
-        environment = self.context.state_reader.get_environment(env)
-        if environment is None:
-            known = ", ".join(self.environments()) or "none yet"
-            raise FeatureStoreError(
-                f"environment '{env}' does not exist in {self.root} (environments: {known}); "
-                f"build it with `sqlmesh -p {self.root} plan{'' if env == 'prod' else ' ' + env}`"
-            )
-        return environment
-
-    def _fqn(self, model: str) -> str:
-        from sqlmesh.core.dialect import normalize_model_name
-
-        return normalize_model_name(model, default_catalog=self.context.default_catalog, dialect="duckdb")
+    def tables(self, env: t.Optional[str] = None) -> EnvironmentTables:
+        """What environment `env` (default: the store's) serves, read from SQLMesh's state at this moment."""
+        return EnvironmentTables.open(self.context.state_reader, env or self.env)
 
     def snapshots(self, models: t.Sequence[str], env: t.Optional[str] = None) -> t.Dict[str, t.Optional[SnapshotRef]]:
         """model -> the snapshot environment `env` uses for it (None when the environment does not have it)."""
-        from sqlmesh.core.snapshot import DeployabilityIndex
+        found = self.tables(env).snapshots(models)
+        return {m: None if f is None else self._ref(m, *f) for m, f in found.items()}
 
-        env = env or self.env
-        environment = self._environment(env)
-        infos = {s.name: s for s in environment.snapshots}
-        wanted = {m: infos.get(self._fqn(m)) for m in models}
-        found = self.context.state_reader.get_snapshots([i.snapshot_id for i in wanted.values() if i is not None])
-        index = None
-        if env != "prod" and found:
-            index = DeployabilityIndex.create(self.context.state_reader.get_snapshots(environment.snapshots))
-        out: t.Dict[str, t.Optional[SnapshotRef]] = {}
-        for model, info in wanted.items():
-            snapshot = found.get(info.snapshot_id) if info is not None else None
-            if snapshot is None:
-                out[model] = None
-                continue
-            deployable = index is None or index.is_deployable(snapshot.snapshot_id)
-            out[model] = self._ref(model, snapshot, deployable)
+    def versions(
+        self, models: t.Sequence[str], envs: t.Optional[t.Sequence[str]] = None
+    ) -> t.Dict[str, t.Dict[str, SnapshotRef]]:
+        """model -> {environment: the snapshot serving it there}, over `envs` (default: every environment)."""
+        out: t.Dict[str, t.Dict[str, SnapshotRef]] = {m: {} for m in models}
+        for env in self.environments() if envs is None else envs:
+            for model, ref in self.snapshots(models, env).items():
+                if ref is not None:
+                    out[model][env] = ref
         return out
 
-    def _ref(self, model: str, snapshot: t.Any, deployable: bool = True) -> SnapshotRef:
-        kind = snapshot.model.kind
+    def _ref(self, model: str, snapshot: Snapshot, deployable: bool = True) -> SnapshotRef:
+        sqlmesh_model = snapshot.model
+        kind = sqlmesh_model.kind
         time_column = getattr(kind, "time_column", None)
         return SnapshotRef(
             model=model,
             name=snapshot.name,
             identifier=snapshot.identifier,
-            version=snapshot.version,
+            version=snapshot.version_get_or_generate(),  # set on every stored snapshot
             fingerprint=snapshot.fingerprint.model_dump(mode="json"),
             table=snapshot.table_name(is_deployable=deployable),
-            intervals=[tuple(i) for i in (snapshot.intervals if deployable else snapshot.dev_intervals)],
-            kind=kind.name.value if hasattr(kind.name, "value") else str(kind.name),
+            intervals=[(start, end) for start, end in (snapshot.intervals if deployable else snapshot.dev_intervals)],
+            kind=kind.name.value,
             time_column=time_column.column.name if time_column is not None else None,
-            gateway=snapshot.model.gateway,
-            owner=snapshot.model.owner,
+            gateway=sqlmesh_model.gateway,
+            owner=sqlmesh_model.owner,
         )
 
-    def _adapter(self, gateway: t.Optional[str]):
+    def _adapter(self, gateway: t.Optional[str]) -> EngineAdapter:
         try:
             return self.context._get_engine_adapter(gateway)
-        except Exception as e:
-            raise FeatureStoreError(f"gateway '{gateway}' is not available in {self.root}: {e}")
+        except Exception as e:  # an unknown gateway, or one whose connection fails
+            raise FeatureStoreError(
+                f"gateway '{gateway}' is not available in {self.root}: {e}", "check the gateway in settings.yaml"
+            ) from None
 
-    def _columns(self, adapter: t.Any, table: str) -> t.Dict[str, exp.DataType]:
+    def _columns(self, adapter: EngineAdapter, table: str) -> t.Dict[str, exp.DataType]:
         try:
             return dict(adapter.columns(table))
-        except Exception as e:
-            raise FeatureStoreError(f"cannot read the columns of {table}: {e}")
+        except Exception as e:  # the engine's error: the table is gone or unreadable
+            raise FeatureStoreError(
+                f"cannot read the columns of {table}: {e}", "plan the environment: `sqlmesh plan`"
+            ) from None
 
     # ---- registry with versions ----------------------------------------------------------------------------------
 
     def overview(self) -> t.Dict[str, t.Any]:
         """Entities, and feature groups with the fingerprint of the snapshot serving each in every environment."""
         groups = self.registry.groups
-        versions: t.Dict[str, t.Dict[str, str]] = {g: {} for g in groups}
-        for env in self.environments():
-            refs = self.snapshots([g.model for g in groups.values()], env)
-            for name, group in groups.items():
-                if refs[group.model] is not None:
-                    versions[name][env] = refs[group.model].identifier
+        versions = self.versions([g.model for g in groups.values()])
         return {
             "entities": [
                 {
@@ -229,17 +229,31 @@ class FeatureStore:
                     "online": g.online,
                     "online_ttl": g.online_ttl,
                     "model": g.model,
-                    "fingerprints": versions[g.name],
+                    "fingerprints": {env: ref.identifier for env, ref in versions[g.model].items()},
                 }
                 for g in groups.values()
             ],
         }
+
+    def describe(self, name: str) -> t.Dict[str, t.Any]:
+        """A feature group (`describe_group`) or an entity (`describe_entity`), by name; `kind` says which."""
+        bare = name.split(".", 1)[1] if name.startswith("feature_group.") else name
+        if bare in self.registry.groups:
+            return self.describe_group(bare)
+        if name in self.registry.entities:
+            return self.describe_entity(name)
+        entities, groups = list(self.registry.entities), list(self.registry.groups)
+        raise FeatureStoreError(
+            f"'{name}' is neither an entity ({', '.join(entities) or 'none'}) nor a feature group "
+            f"({', '.join(groups) or 'none'}) of {self.root}" + did_you_mean(name, [*entities, *groups])
+        )
 
     def describe_group(self, name: str) -> t.Dict[str, t.Any]:
         group = self.registry.group(name)
         versions, types = self._versions(group.model)
         latest = self._versions(group.latest_model)[0] if group.latest_model else {}
         return {
+            "kind": "feature_group",
             "name": group.name,
             "node": group.node,
             "file": group.file,
@@ -269,6 +283,7 @@ class FeatureStore:
     def describe_entity(self, name: str) -> t.Dict[str, t.Any]:
         entity = self.registry.entity(name)
         return {
+            "kind": "entity",
             "name": entity.name,
             "join_keys": entity.join_keys,
             "description": entity.description,
@@ -281,10 +296,7 @@ class FeatureStore:
         """Per environment: the snapshot fingerprint and table serving `model`; and column types from self.env."""
         versions: t.Dict[str, t.Any] = {}
         types: t.Dict[str, str] = {}
-        for env in self.environments():
-            ref = self.snapshots([model], env)[model]
-            if ref is None:
-                continue
+        for env, ref in self.versions([model])[model].items():
             versions[env] = {
                 "fingerprint": ref.identifier,
                 "version": ref.version,
@@ -293,7 +305,7 @@ class FeatureStore:
             }
             if env == self.env or not types:
                 columns = self._columns(self._adapter(ref.gateway), ref.table)
-                types = {c: ty.sql("duckdb") for c, ty in columns.items()}
+                types = {c: to_sql(ty) for c, ty in columns.items()}
         return versions, types
 
     # ---- point-in-time training sets -----------------------------------------------------------------------------
@@ -308,18 +320,30 @@ class FeatureStore:
         full_feature_names: bool = False,
         form: t.Optional[str] = None,
         output: t.Union[str, Path, None] = None,
+        output_format: t.Optional[str] = None,
     ) -> TrainingSet:
-        """For each spine row, every feature's latest value at or before the spine's time (see plan.py)."""
+        """For each spine row, every feature's latest value at or before the spine's time (see plan.py).
+
+        `output`: also write the rows (Parquet, CSV or JSON: `output_format`, else the extension) and the manifest.
+        """
+        if output is not None:
+            training.output_format(output, output_format)  # refuse a wrong file name before any work
         requested = self.registry.resolve(features)
         models = {name: self.registry.groups[name].model for name in requested}
         refs = self.snapshots(list(models.values()))
-        missing = [f"{name} (model {models[name]})" for name in requested if refs[models[name]] is None]
+        groups: t.List[t.Tuple[str, SnapshotRef, t.List[str]]] = []
+        missing = []
+        for name, feats in requested.items():
+            ref = refs[models[name]]
+            if ref is None:
+                missing.append(f"{name} (model {models[name]})")
+            else:
+                groups.append((name, ref, feats))
         if missing:
             raise FeatureStoreError(
-                f"not in environment '{self.env}' of {self.root}: {', '.join(missing)}; "
-                f"plan it with `sqlmesh -p {self.root} plan{'' if self.env == 'prod' else ' ' + self.env}`"
+                f"not in environment '{self.env}' of {self.root}: {', '.join(missing)}",
+                f"plan it with `sqlmesh -p {self.root} plan{'' if self.env == 'prod' else ' ' + self.env}`",
             )
-        groups = [(name, refs[models[name]], feats) for name, feats in requested.items()]
         ttls = self._ttls(ttl, list(requested))
         request = {
             "features": list(features),
@@ -328,7 +352,10 @@ class FeatureStore:
             "full_feature_names": full_feature_names,
             "ttl": {g: format_ttl(v) for g, v in ttls.items()},
         }
-        return self._build(spine, groups, request, ttls, form, output, replay_of=None)
+        result = self._build(spine, groups, request, ttls, form, replay_of=None)
+        if output is not None:
+            result.write(output, output_format)
+        return result
 
     def replay(
         self,
@@ -336,20 +363,24 @@ class FeatureStore:
         *,
         spine: t.Optional[training.SpineLike] = None,
         output: t.Union[str, Path, None] = None,
+        output_format: t.Optional[str] = None,
     ) -> TrainingSet:
-        """Rebuild a training set from the snapshots its manifest names; refuse when one is gone or rows differ."""
+        """Rebuild a training set from the snapshots its manifest names; refuse when one is gone or rows differ.
+
+        `manifest`: the manifest itself, its JSON sidecar or a Parquet training set carrying it.
+        """
         from sqlmesh.core.snapshot import SnapshotId
 
-        source = manifest if isinstance(manifest, (str, Path)) else None
-        manifest = training.read_manifest(manifest) if source is not None else manifest
+        if output is not None:
+            training.output_format(output, output_format)
+        manifest = manifest if isinstance(manifest, dict) else training.read_manifest(manifest)
         recorded = manifest["feature_groups"]
-        order = manifest["request"].get("groups") or list(
-            recorded
-        )  # the JSON keeps keys sorted; columns follow the request
+        # the JSON keeps keys sorted; columns follow the request
+        order = manifest["request"].get("groups") or list(recorded)
         ids = {g: SnapshotId(name=e["snapshot"], identifier=e["identifier"]) for g, e in recorded.items()}
         found = self.context.state_reader.get_snapshots(list(ids.values()))
         gone = []
-        groups = []
+        groups: t.List[t.Tuple[str, SnapshotRef, t.List[str]]] = []
         for name in order:
             entry = recorded[name]
             snapshot = found.get(ids[name])
@@ -364,16 +395,18 @@ class FeatureStore:
             raise FeatureStoreError(
                 "cannot replay the training set: SQLMesh no longer has these snapshots (the janitor removes snapshots "
                 "no environment uses once their snapshot_ttl has passed, or an environment was invalidated):\n"
-                + "\n".join(f"  - {g}" for g in gone)
+                + "\n".join(f"  - {g}" for g in gone),
+                "build a new training set with `seeknal features historical`",
             )
         spine_source = spine if spine is not None else manifest["spine"].get("path")
         if spine_source is None:
             raise FeatureStoreError(
-                "the training set was built from an in-memory spine: pass the same spine to replay it"
+                "the training set was built from an in-memory spine",
+                "pass the same spine to replay it (--spine, spine=)",
             )
         if spine is None and not Path(spine_source).is_file():
             raise FeatureStoreError(
-                f"the spine the training set was built from, {spine_source}, is gone: pass it with --spine (spine=)"
+                f"the spine the training set was built from, {spine_source}, is gone", "pass it with --spine (spine=)"
             )
         request = dict(manifest["request"])
         ttls = {g: parse_ttl(v) for g, v in (request.get("ttl") or {}).items()}
@@ -383,7 +416,6 @@ class FeatureStore:
             request,
             ttls,
             manifest["request"].get("form"),
-            None,
             replay_of=manifest,
             expected_spine=manifest["spine"]["sha256"],
         )
@@ -394,9 +426,7 @@ class FeatureStore:
                 "still exist, but their data changed since (a restatement, or a FULL model re-run)."
             )
         if output is not None:
-            result.path = Path(output).resolve()
-            result.manifest["output"]["path"] = str(result.path)
-            result.manifest_path = training.write_training_set(result.table, result.manifest, result.path)
+            result.write(output, output_format)
         return result
 
     def _ttls(self, ttl: t.Union[TTL, t.Dict[str, TTL]], groups: t.Sequence[str]) -> t.Dict[str, t.Optional[timedelta]]:
@@ -415,7 +445,6 @@ class FeatureStore:
         request: t.Dict[str, t.Any],
         ttls: t.Dict[str, t.Optional[timedelta]],
         form: t.Optional[str],
-        output: t.Union[str, Path, None],
         replay_of: t.Optional[t.Dict[str, t.Any]],
         expected_spine: t.Optional[str] = None,
     ) -> TrainingSet:
@@ -481,7 +510,7 @@ class FeatureStore:
                 "path": str(spine_path) if spine_path else None,
                 "rows": table.num_rows,
                 "sha256": spine_hash,
-                "columns": {c: ty.sql("duckdb") for c, ty in spine_types.items()},
+                "columns": {c: to_sql(ty) for c, ty in spine_types.items()},
             },
             "feature_groups": {
                 name: {
@@ -492,7 +521,7 @@ class FeatureStore:
                     "ttl": format_ttl(req.ttl),
                     "event_time_before": req.before.isoformat() if req.before else None,
                 }
-                for (name, ref, feats), req in zip(groups, requests)
+                for (name, ref, feats), req in zip(groups, requests, strict=True)
             },
             "output": {
                 "path": None,
@@ -507,14 +536,9 @@ class FeatureStore:
                 "created_at": replay_of.get("created_at"),
                 "output": replay_of["output"].get("path"),
             }
-        training_set = TrainingSet(result, manifest)
-        if output is not None:
-            training_set.path = Path(output).resolve()
-            manifest["output"]["path"] = str(training_set.path)
-            training_set.manifest_path = training.write_training_set(result, manifest, training_set.path)
-        return training_set
+        return TrainingSet(result, manifest)
 
-    def _run(self, adapter: t.Any, con: t.Any, sql: str, spine_rows: pa.Table) -> pa.Table:
+    def _run(self, adapter: EngineAdapter, con: t.Any, sql: str, spine_rows: pa.Table) -> pa.Table:
         if con is not None:  # DuckDB: the spine is an Arrow view on the warehouse connection
             con.register(SPINE_VIEW, spine_rows)
             try:
@@ -536,23 +560,84 @@ class FeatureStore:
         keys: t.Sequence[t.Any],
         features: t.Optional[t.Sequence[str]] = None,
         *,
-        ttl: t.Union[str, TTL, t.Dict[str, TTL]] = "declared",
+        ttl: t.Union[TTL, t.Dict[str, TTL]] = "declared",
         as_of: t.Optional[datetime] = None,
         full_feature_names: bool = False,
-    ):
+    ) -> pd.DataFrame:
         """The latest value per key of each feature (NULL when older than the TTL: by default each group's
         declared `online.ttl`; `ttl=None` for none), as a pandas DataFrame in the order of `keys`."""
+        return self.online_table(
+            entity, keys, features, ttl=ttl, as_of=as_of, full_feature_names=full_feature_names
+        ).to_pandas()
+
+    def online_table(
+        self,
+        entity: str,
+        keys: t.Sequence[t.Any],
+        features: t.Optional[t.Sequence[str]] = None,
+        *,
+        ttl: t.Union[TTL, t.Dict[str, TTL]] = "declared",
+        as_of: t.Optional[datetime] = None,
+        full_feature_names: bool = False,
+    ) -> pa.Table:
+        """`online` as an Arrow table: the engine's types as they are (what the command line writes)."""
+        ent = self.registry.entity(entity)
+        requested = self._online_features(entity, features)
+        latest_models = {g: t.cast(str, self.registry.groups[g].latest_model) for g in requested}  # checked above
+        refs = self.snapshots(list(latest_models.values()))
+        served: t.Dict[str, SnapshotRef] = {}
+        for g, model in latest_models.items():
+            ref = refs[model]
+            if ref is not None:
+                served[g] = ref
+        missing = [latest_models[g] for g in requested if g not in served]
+        if missing:
+            raise FeatureStoreError(
+                f"not in environment '{self.env}' of {self.root}: {', '.join(missing)}",
+                f"plan the environment: `sqlmesh -p {self.root} plan{'' if self.env == 'prod' else ' ' + self.env}`",
+            )
+        gateways = {ref.gateway for ref in served.values()}
+        if len(gateways) > 1:
+            raise FeatureStoreError(
+                "the feature groups live on different gateways", "ask for the groups of one gateway at a time"
+            )
+        adapter = self._adapter(gateways.pop())
+        tables: t.List[LatestTable] = []
+        taken = set(ent.join_keys)
+        for g, feats in requested.items():
+            group, ref = self.registry.groups[g], served[g]
+            outputs = []
+            for f in feats:
+                out = f"{g}__{f}" if full_feature_names else f
+                if out in taken:
+                    raise FeatureStoreError(
+                        f"output column '{out}' appears twice", "ask for full feature names (<group>__<feature>)"
+                    )
+                taken.add(out)
+                outputs.append((f, out))
+            columns = self._columns(adapter, ref.table)
+            tables.append(
+                LatestTable(g, ref.table, group.join_keys, group.event_time, columns, outputs, _online_ttl(group, ttl))
+            )
+        moment = as_of or datetime.now(timezone.utc).replace(tzinfo=None)
+        query = online_query(ent.join_keys, normalise_keys(keys, ent.join_keys), tables, moment)
+        sql = to_sql(query, adapter.dialect)
+        if adapter.dialect == "duckdb":
+            return training.arrow_of(adapter.connection.execute(sql))
+        return pa.Table.from_pandas(adapter.fetchdf(sql), preserve_index=False)
+
+    def _online_features(self, entity: str, features: t.Optional[t.Sequence[str]]) -> t.Dict[str, t.List[str]]:
+        """{group: features} asked for (default: every online feature of the entity), each served online."""
         ent = self.registry.entity(entity)
         if features is None:
             served = [g for g in ent.feature_groups if self.registry.groups[g].latest_model]
             if not served:
                 raise FeatureStoreError(
-                    f"entity '{entity}' has no feature group served online (set `online: {{enabled: true}}` "
-                    "on a feature group and translate again)"
+                    f"entity '{entity}' has no feature group served online",
+                    "set `online: {enabled: true}` on a feature group and translate again",
                 )
-            requested = {g: self.registry.groups[g].feature_names for g in served}
-        else:
-            requested = self.registry.resolve(features)
+            return {g: self.registry.groups[g].feature_names for g in served}
+        requested = self.registry.resolve(features)
         problems = []
         for g in requested:
             group = self.registry.groups[g]
@@ -564,52 +649,16 @@ class FeatureStore:
                 )
         if problems:
             raise FeatureStoreError("cannot serve these features online:\n" + "\n".join(f"  - {p}" for p in problems))
-        latest_models = {g: self.registry.groups[g].latest_model for g in requested}
-        refs = self.snapshots(list(latest_models.values()))
-        missing = [m for m in latest_models.values() if refs[m] is None]
-        if missing:
-            raise FeatureStoreError(
-                f"not in environment '{self.env}' of {self.root}: {', '.join(missing)}; plan the environment"
-            )
-        gateways = {refs[m].gateway for m in latest_models.values()}
-        if len(gateways) > 1:
-            raise FeatureStoreError("the feature groups live on different gateways; ask for one gateway at a time")
-        adapter = self._adapter(gateways.pop())
-        tables, taken = [], set(ent.join_keys)
-        for g, feats in requested.items():
-            group, ref = self.registry.groups[g], refs[latest_models[g]]
-            group_ttl = (
-                parse_ttl(group.online_ttl, f"online.ttl of {g}")
-                if ttl == "declared"
-                else (parse_ttl(ttl.get(g)) if isinstance(ttl, dict) else parse_ttl(ttl))
-            )
-            outputs = []
-            for f in feats:
-                out = f"{g}__{f}" if full_feature_names else f
-                if out in taken:
-                    raise FeatureStoreError(
-                        f"output column '{out}' appears twice; ask for full feature names (<group>__<feature>)"
-                    )
-                taken.add(out)
-                outputs.append((f, out))
-            tables.append(
-                LatestTable(
-                    g,
-                    ref.table,
-                    group.join_keys,
-                    group.event_time,
-                    self._columns(adapter, ref.table),
-                    outputs,
-                    group_ttl,
-                )
-            )
-        moment = as_of or datetime.now(timezone.utc).replace(tzinfo=None)
-        sql = q.render(
-            online_query(ent.join_keys, normalise_keys(keys, ent.join_keys), tables, moment), adapter.dialect
-        )
-        if adapter.dialect == "duckdb":
-            return training.arrow_of(adapter.connection.execute(sql)).to_pandas()
-        return adapter.fetchdf(sql)
+        return requested
+
+
+def _online_ttl(group: FeatureGroup, ttl: t.Union[TTL, t.Dict[str, TTL]]) -> t.Optional[timedelta]:
+    """The TTL applied to a group online: its declared one (`"declared"`), one for all, or one per group."""
+    if ttl == "declared":
+        return parse_ttl(group.online_ttl, f"online.ttl of {group.name}")
+    if isinstance(ttl, dict):
+        return parse_ttl(ttl.get(group.name), f"ttl of {group.name}")
+    return parse_ttl(ttl)
 
 
 def _ms(iso: str) -> int:
@@ -621,11 +670,13 @@ def _arrow_types(table: pa.Table, con: t.Any) -> t.Dict[str, exp.DataType]:
     import duckdb
 
     probe = duckdb.connect() if con is None else con
-    probe.register("__seeknal_spine_probe", table.slice(0, 0))
+    probe.register(SPINE_PROBE, table.slice(0, 0))
     try:
-        rows = probe.execute("DESCRIBE SELECT * FROM __seeknal_spine_probe").fetchall()
+        rows = probe.execute(
+            to_sql(exp.Describe(this=q.select(exp.Star(), source=sqlkit.table(SPINE_PROBE))))
+        ).fetchall()
     finally:
-        probe.unregister("__seeknal_spine_probe")
+        probe.unregister(SPINE_PROBE)
     return {r[0]: exp.DataType.build(r[1], dialect="duckdb") for r in rows}
 
 
@@ -646,10 +697,8 @@ def _versions() -> t.Dict[str, str]:
 
     out = {}
     for package in ("seeknal-sqlmesh", "sqlmesh", "duckdb"):
-        try:
+        with contextlib.suppress(Exception):  # a package installed without metadata: record the others
             out[package] = version(package)
-        except Exception:
-            pass
     return out
 
 
@@ -672,8 +721,8 @@ def get_historical_features(
 
     `spine`: DataFrame, Arrow table or .parquet/.csv path with the entities' join keys and a time column
     (`as_of_column`, default `event_time` or the only date/timestamp column). `features`: `group.feature` or
-    `group.*`. `ttl`: one duration for every group or `{group: duration}`. `output`: also write .parquet/.csv with
-    the manifest sidecar.
+    `group.*`. `ttl`: one duration for every group or `{group: duration}`. `output`: also write .parquet/.csv/.json
+    with the manifest sidecar. `project`: a Seeknal project (its translation in target/sqlmesh) or a translated one.
     """
     with FeatureStore(project, env) as store:
         return store.historical(

@@ -1,4 +1,4 @@
-"""Training sets on disk: spines in, Parquet/CSV out, and the manifest that makes a training set reproducible.
+"""Training sets on disk: spines in, Parquet/CSV/JSON out, and the manifest that makes a training set reproducible.
 
 The manifest (a JSON sidecar `<output stem>.manifest.json`, also embedded in Parquet output as the key-value
 metadata `seeknal.training_set`) records what a replay needs and checks: the environment, every feature group's
@@ -18,11 +18,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from seeknal_sqlmesh.features import sql as q
 from seeknal_sqlmesh.features.errors import FeatureStoreError
+from seeknal_sqlmesh.sqlkit import string, to_sql
 
 MANIFEST_KIND = "seeknal-sqlmesh training set"
 MANIFEST_VERSION = 1
 PARQUET_KEY = b"seeknal.training_set"
+FORMATS = ("parquet", "csv", "json")  # a training set is data with types: never a drawn table
 SPINE_FORMATS = {".parquet": "read_parquet", ".pq": "read_parquet", ".csv": "read_csv_auto", ".tsv": "read_csv_auto"}
 
 SpineLike = t.Union[str, Path, "pa.Table", t.Any]  # a path, an Arrow table or a pandas DataFrame
@@ -42,11 +45,11 @@ def read_spine(spine: SpineLike, con: t.Any = None) -> t.Tuple[pa.Table, t.Optio
         import duckdb
         from sqlglot import exp
 
-        reading = exp.select("*").from_(exp.func(reader, exp.Literal.string(str(path)))).sql("duckdb")
+        reading = to_sql(q.select(exp.Star(), source=exp.Anonymous(this=reader, expressions=[string(str(path))])))
         try:
             return arrow_of((con or duckdb.connect()).execute(reading)), path
         except duckdb.Error as e:
-            raise FeatureStoreError(f"{path}: cannot read the spine: {e}")
+            raise FeatureStoreError(f"{path}: cannot read the spine: {e}") from None
     if hasattr(spine, "columns") and hasattr(spine, "dtypes"):  # pandas
         return pa.Table.from_pandas(spine, preserve_index=False), None
     raise FeatureStoreError(f"a spine is a path, a pandas DataFrame or an Arrow table, not {type(spine).__name__}")
@@ -107,34 +110,43 @@ def manifest_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.manifest.json")
 
 
-def write_training_set(table: pa.Table, manifest: t.Dict[str, t.Any], output: t.Union[str, Path]) -> Path:
-    """Write the rows (.parquet with the manifest embedded, or .csv) and the JSON sidecar; returns the sidecar."""
+def output_format(output: t.Union[str, Path], fmt: t.Optional[str] = None) -> str:
+    """The format a training set is written in (given, else from the extension); checked before any work."""
+    from seeknal_sqlmesh.cli_kit import output_format as chosen_format
+
+    chosen = chosen_format(fmt, Path(output))
+    if chosen not in FORMATS:
+        raise FeatureStoreError(
+            f"{output}: a training set is written as {', '.join(FORMATS)}, not {chosen}",
+            "name the file .parquet (the manifest is embedded), .csv or .json",
+        )
+    return chosen
+
+
+def write_training_set(
+    table: pa.Table, manifest: t.Dict[str, t.Any], output: t.Union[str, Path], fmt: t.Optional[str] = None
+) -> Path:
+    """Write the rows (Parquet with the manifest embedded, CSV or JSON; through the one writer of `cli_kit`) and
+    the JSON sidecar; returns the sidecar."""
+    from seeknal_sqlmesh.cli_kit import emit
+
     output = Path(output).resolve()
-    output.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(manifest, indent=2, sort_keys=True)
-    suffix = output.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
-
-        meta = dict(table.schema.metadata or {})
-        meta[PARQUET_KEY] = text.encode()
-        pq.write_table(table.replace_schema_metadata(meta), output)
-    elif suffix == ".csv":
-        import pyarrow.csv as pcsv
-
-        pcsv.write_csv(table, output)
-    else:
-        raise FeatureStoreError(f"{output}: write a training set as .parquet or .csv")
+    emit(table, output_format(output, fmt), output, metadata={PARQUET_KEY.decode(): text})
     sidecar = manifest_path(output)
     sidecar.write_text(text + "\n")
     return sidecar
 
 
 def read_manifest(path: t.Union[str, Path]) -> t.Dict[str, t.Any]:
-    """A training-set manifest from its JSON sidecar, or from a Parquet training set's metadata."""
+    """A training-set manifest from its JSON sidecar, or from a training set: a Parquet one carries it in its
+    metadata, a CSV or JSON one has it in the sidecar next to it."""
     path = Path(path).resolve()
     if not path.is_file():
         raise FeatureStoreError(f"{path}: no such manifest")
+    sidecar = manifest_path(path)
+    if path.suffix.lower() in (".csv", ".json") and not path.name.endswith(".manifest.json") and sidecar.is_file():
+        path = sidecar
     if path.suffix.lower() in (".parquet", ".pq"):
         import pyarrow.parquet as pq
 
@@ -147,7 +159,7 @@ def read_manifest(path: t.Union[str, Path]) -> t.Dict[str, t.Any]:
     try:
         manifest = json.loads(text)
     except json.JSONDecodeError as e:
-        raise FeatureStoreError(f"{path}: not a training-set manifest (invalid JSON: {e})")
+        raise FeatureStoreError(f"{path}: not a training-set manifest (invalid JSON: {e})") from None
     if not isinstance(manifest, dict) or manifest.get("kind") != MANIFEST_KIND:
         raise FeatureStoreError(f"{path}: not a training-set manifest (written by `seeknal features historical`)")
     if manifest.get("version") != MANIFEST_VERSION:

@@ -22,7 +22,7 @@ import typing as t
 from sqlglot import exp
 
 from seeknal_sqlmesh.features import sql as fsql
-from seeknal_sqlmesh.features.plugin import FeatureStoreSection
+from seeknal_sqlmesh.features.section import FeatureStoreSection
 from seeknal_sqlmesh.project.models import FeatureGroupNode, Project
 from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.feature_group import output_columns

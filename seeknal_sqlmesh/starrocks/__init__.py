@@ -1,14 +1,18 @@
-"""StarRocks plugin: SQLMesh engine adapter, async materialized-view model kind, catalog and metric DDL.
+"""StarRocks plugin: SQLMesh engine adapter, async materialized-view model kind, catalog and metric DDL, REPL.
 
-`register()` runs when `seeknal_sqlmesh.runtime.config` is imported, which every translated project's `config.py`
-does before SQLMesh parses its gateways: the stock `sqlmesh` CLI then builds `type: starrocks` gateways with
-`SeeknalStarRocksConnectionConfig` / `SeeknalStarRocksEngineAdapter`, and finds the `starrocks_mv` materialization.
-Nothing in SQLMesh is patched: its registries are dictionaries meant to be looked up by type name.
+Registration goes through the plugin interface: when a translated project's settings are loaded
+(`runtime.config.load_project_config`, called by its `config.py` before SQLMesh parses the gateways), each plugin's
+`register_sqlmesh(settings)` runs, and this plugin's (`plugin.py`) calls `register()` only when the project has a
+`type: starrocks` gateway. SQLMesh then builds those gateways with `SeeknalStarRocksConnectionConfig` /
+`SeeknalStarRocksEngineAdapter` and finds the `starrocks_mv` materialization. Projects without a StarRocks gateway
+keep SQLMesh's built-in StarRocks classes. Nothing in SQLMesh is patched: its registries are dictionaries meant to be
+looked up by type name (registration is per process and idempotent).
 """
 
 from __future__ import annotations
 
-TYPE_NAME = "starrocks"
+TYPE_NAME = "starrocks"  # the gateway connection type (SQLMesh's name, kept)
+NODE_KEY = "starrocks"  # a node's StarRocks table settings (translate.starrocks_physical_properties)
 _registered = False
 
 

@@ -50,8 +50,9 @@ def time_partition_expr(column: exp.Expr, unit: str) -> exp.Expr:
 
 def lower_case_date_trunc(value: exp.Expr) -> exp.Expr:
     """sqlglot renders `date_trunc('day', col)` as `DATE_TRUNC('DAY', col)`: keep the unit lower-case for StarRocks."""
-    if isinstance(value, (exp.TimestampTrunc, exp.DateTrunc)):
-        return time_partition_expr(value.this, value.unit.name.lower())
+    unit = value.args.get("unit") if isinstance(value, (exp.TimestampTrunc, exp.DateTrunc)) else None
+    if unit is not None:
+        return time_partition_expr(value.this, unit.name.lower())
     return value
 
 
@@ -131,8 +132,7 @@ class SeeknalStarRocksEngineAdapter(StarRocksEngineAdapter):
 
     def _external_data_objects(self, catalog: str, db: str, object_names: t.Optional[t.Set[str]]) -> t.List[DataObject]:
         """`SHOW TABLES FROM catalog.db`: external catalogs list tables (StarRocks docs, SHOW TABLES)."""
-        target = exp.table_(db, db=catalog).sql(dialect=self.dialect, identify=True)
-        self.execute(f"SHOW TABLES FROM {target}")
+        self.execute(exp.Show(this="TABLES", db=exp.table_(db, catalog)))
         names = [row[0] for row in self.cursor.fetchall()]
         wanted = {n.lower() for n in object_names} if object_names else None
         return [
@@ -326,9 +326,10 @@ class SeeknalStarRocksEngineAdapter(StarRocksEngineAdapter):
 
     # ------------------------------------------------------------------ materialized views
     def refresh_materialized_view(self, view_name: TableName, sync: bool = True) -> None:
-        """`REFRESH MATERIALIZED VIEW` (sqlglot 30.8 cannot build or parse it, so it is sent as text)."""
-        name = exp.to_table(view_name).sql(dialect=self.dialect, identify=True)
-        self.execute(f"REFRESH MATERIALIZED VIEW {name}" + (" WITH SYNC MODE" if sync else ""))
+        """`REFRESH MATERIALIZED VIEW name [WITH SYNC MODE]`. sqlglot 30.8's `exp.Refresh` has no SYNC MODE clause, so
+        the synchronous form is the node's SQL (rendered as `execute` renders any tree) followed by that clause."""
+        refresh = exp.Refresh(this=exp.to_table(view_name), kind="MATERIALIZED VIEW")
+        self.execute((self._to_sql(refresh) + " WITH SYNC MODE") if sync else refresh)
 
 
 def key_names(value: t.Any) -> t.List[str]:

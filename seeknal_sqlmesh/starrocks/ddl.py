@@ -1,5 +1,9 @@
 """StarRocks statements the `seeknal` commands send: the external Iceberg catalog and one async MV per metric.
 
+Materialized views are sqlglot trees (`materialized_view`, `drop_materialized_view`) rendered with `sqlkit.to_sql`.
+`CREATE EXTERNAL CATALOG` is the one statement written as text: sqlglot has no node for catalogs (it parses the
+statement into an opaque `exp.Command`); its name and values are still quoted by sqlglot.
+
 Secrets are never part of printed SQL: `Statement.shown` carries `${ENV_VAR}` placeholders where `Statement.sent`
 (only ever given to the database driver) has the values.
 """
@@ -9,16 +13,27 @@ from __future__ import annotations
 import os
 import re
 import typing as t
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
-from seeknal_sqlmesh.project.models import Connection, Profile
+from sqlglot import exp
 
+from seeknal_sqlmesh.sqlkit import Expr, col, ident, string, to_sql
+from seeknal_sqlmesh.starrocks.errors import CommandError
+
+if t.TYPE_CHECKING:
+    from seeknal_sqlmesh.project.models import Profile
+    from seeknal_sqlmesh.semantic import SemanticLayer
+
+DIALECT = "starrocks"
 CATALOG_NAME = "lakehouse"
+CATALOG_COMMENT = "Iceberg REST catalog (Lakekeeper), created by seeknal"
 DEFAULT_CATALOG_URI = "http://localhost:8181/catalog"
 DEFAULT_WAREHOUSE = "seeknal-warehouse"
+# StarRocks property names (replication_num, session.query_timeout, ...). sqlglot 30.8 writes a property's key
+# between quotes without escaping it, so a key is checked instead.
+PROPERTY_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 INTERVAL = re.compile(r"^\s*(\d+)\s+(SECOND|MINUTE|HOUR|DAY|WEEK|MONTH|YEAR)S?\s*$", re.IGNORECASE)
-# (StarRocks Iceberg REST catalog property, environment variable, secret?) — StarRocks docs "Iceberg catalog"
+# (StarRocks Iceberg REST catalog property, environment variables, secret?) — StarRocks docs "Iceberg catalog"
 CATALOG_ENV = (
     ("iceberg.catalog.oauth2.credential", ("LAKEKEEPER_CREDENTIAL",), True),
     ("iceberg.catalog.oauth2.server-uri", ("KEYCLOAK_TOKEN_URL", "LAKEKEEPER_OAUTH2_SERVER_URI"), False),
@@ -30,15 +45,17 @@ CATALOG_ENV = (
 )
 
 
-class CommandError(Exception):
-    """A problem a person can fix (exit code 2)."""
-
-
-@dataclass
+@dataclass(frozen=True)
 class Statement:
     shown: str  # printable: secrets replaced by ${ENV_VAR}
     sent: str  # what the database receives
     secrets: t.Tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, tree: Expr) -> Statement:
+        """A statement without secrets, from its sqlglot tree."""
+        sql = to_sql(tree, DIALECT)
+        return cls(sql, sql)
 
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
@@ -46,12 +63,7 @@ class Statement:
         return text
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _ident(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
+# ---------------------------------------------------------------------------------------------- external catalog
 
 
 def _first_env(names: t.Sequence[str]) -> t.Tuple[t.Optional[str], t.Optional[str]]:
@@ -75,6 +87,19 @@ def _profile_value(profile: Profile, section: str, *keys: str) -> t.Optional[str
         if isinstance(value, str):
             return ENV_REF.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
     return None
+
+
+def _catalog_sql(name: str, pairs: t.Sequence[t.Tuple[str, str]]) -> str:
+    """The one statement built as text (see the module docstring); every name and value is quoted by sqlglot."""
+
+    def quote(value: str) -> str:
+        return to_sql(string(value), DIALECT)
+
+    body = ",\n".join(f"  {quote(k)} = {quote(v)}" for k, v in pairs)
+    return (
+        f"CREATE EXTERNAL CATALOG IF NOT EXISTS {to_sql(ident(name), DIALECT)}\n"
+        f"COMMENT {quote(CATALOG_COMMENT)}\nPROPERTIES (\n{body}\n)"
+    )
 
 
 def catalog_statement(profile: Profile, name: str = CATALOG_NAME) -> Statement:
@@ -101,15 +126,13 @@ def catalog_statement(profile: Profile, name: str = CATALOG_NAME) -> Statement:
         ("iceberg.catalog.warehouse", warehouse),
     ]
     sent = list(shown)
-    client_id, secret = (
-        os.environ.get("LAKEKEEPER_CLIENT_ID") or os.environ.get("KEYCLOAK_CLIENT_ID"),
-        (os.environ.get("LAKEKEEPER_CLIENT_SECRET") or os.environ.get("KEYCLOAK_CLIENT_SECRET")),
-    )
+    client_id = os.environ.get("LAKEKEEPER_CLIENT_ID") or os.environ.get("KEYCLOAK_CLIENT_ID")
+    client_secret = os.environ.get("LAKEKEEPER_CLIENT_SECRET") or os.environ.get("KEYCLOAK_CLIENT_SECRET")
     for prop, env_names, is_secret in CATALOG_ENV:
         var, value = _first_env(env_names)
-        if prop == "iceberg.catalog.oauth2.credential" and value is None and client_id and secret:
-            var, value = "LAKEKEEPER_CLIENT_ID:LAKEKEEPER_CLIENT_SECRET", f"{client_id}:{secret}"
-        if value is None:
+        if prop == "iceberg.catalog.oauth2.credential" and value is None and client_id and client_secret:
+            var, value = "LAKEKEEPER_CLIENT_ID:LAKEKEEPER_CLIENT_SECRET", f"{client_id}:{client_secret}"
+        if var is None or value is None:
             continue
         if prop == "iceberg.catalog.oauth2.credential":
             shown.append(("iceberg.catalog.security", "oauth2"))
@@ -119,25 +142,75 @@ def catalog_statement(profile: Profile, name: str = CATALOG_NAME) -> Statement:
         if prop == "aws.s3.endpoint":
             shown.append(("aws.s3.enable_path_style_access", "true"))
             sent.append(("aws.s3.enable_path_style_access", "true"))
-
-    def render(pairs: t.List[t.Tuple[str, str]]) -> str:
-        body = ",\n".join(f"  {_quote(k)} = {_quote(v)}" for k, v in pairs)
-        return f"CREATE EXTERNAL CATALOG IF NOT EXISTS {_ident(name)}\nCOMMENT 'Iceberg REST catalog (Lakekeeper), created by seeknal'\nPROPERTIES (\n{body}\n)"
-
-    secrets = tuple(v for (k, v), (_, shown_v) in zip(sent, shown) if v != shown_v)
-    return Statement(render(shown), render(sent), secrets)
+    secrets = tuple(v for (_, v), (_, shown_v) in zip(sent, shown, strict=True) if v != shown_v)
+    return Statement(_catalog_sql(name, shown), _catalog_sql(name, sent), secrets)
 
 
-def refresh_clause(refresh: str) -> str:
-    """`--refresh "1 DAY"` -> `ASYNC EVERY (INTERVAL 1 DAY)`; `MANUAL` stays MANUAL."""
+# ---------------------------------------------------------------------------------------------- materialized views
+
+
+@dataclass(frozen=True)
+class MVSettings:
+    """How each MV is refreshed and stored (StarRocks docs, CREATE MATERIALIZED VIEW); columns are the MV's own."""
+
+    refresh: str = "1 DAY"  # '<n> <unit>' (REFRESH ASYNC EVERY) or MANUAL
+    partition_by: t.Sequence[str] = ()
+    distributed_by: t.Sequence[str] = ()  # HASH columns; with only `buckets`, RANDOM; neither: StarRocks' default
+    buckets: t.Optional[int] = None
+    order_by: t.Sequence[str] = ()
+    properties: t.Mapping[str, str] = field(default_factory=dict)
+
+    def columns(self) -> t.Set[str]:
+        return {*self.partition_by, *self.distributed_by, *self.order_by}
+
+
+def refresh_trigger(refresh: str) -> exp.RefreshTriggerProperty:
+    """`--refresh "1 DAY"` -> `REFRESH ASYNC EVERY (INTERVAL 1 DAY)`; `MANUAL` -> `REFRESH MANUAL`."""
     if refresh.strip().upper() == "MANUAL":
-        return "MANUAL"
+        return exp.RefreshTriggerProperty(kind="MANUAL")
     m = INTERVAL.match(refresh)
     if not m:
         raise CommandError(
             f"--refresh '{refresh}' is not '<n> <unit>' (unit: MINUTE, HOUR, DAY, WEEK, MONTH, YEAR) or MANUAL"
         )
-    return f"ASYNC EVERY (INTERVAL {int(m.group(1))} {m.group(2).upper()})"
+    return exp.RefreshTriggerProperty(
+        kind="ASYNC", every=exp.Literal.number(int(m.group(1))), unit=exp.var(m.group(2).upper())
+    )
+
+
+def mv_table(name: str, database: t.Optional[str] = None) -> exp.Table:
+    return exp.Table(this=ident(name), db=ident(database) if database else None)
+
+
+def materialized_view(target: exp.Table, query: exp.Query, settings: MVSettings) -> exp.Create:
+    """`CREATE MATERIALIZED VIEW IF NOT EXISTS target [PARTITION BY] [DISTRIBUTED BY] REFRESH ... [ORDER BY]
+    [PROPERTIES] AS query`, in the clause order of StarRocks' grammar."""
+    props: t.List[Expr] = [exp.MaterializedProperty()]
+    if settings.partition_by:
+        props.append(exp.PartitionedByProperty(this=exp.Schema(expressions=[col(c) for c in settings.partition_by])))
+    if settings.distributed_by or settings.buckets:
+        props.append(
+            exp.DistributedByProperty(
+                kind="HASH" if settings.distributed_by else "RANDOM",
+                expressions=[ident(c) for c in settings.distributed_by],
+                buckets=exp.Literal.number(settings.buckets) if settings.buckets else None,
+            )
+        )
+    props.append(refresh_trigger(settings.refresh))
+    if settings.order_by:
+        keys = exp.Tuple(expressions=[col(c) for c in settings.order_by])
+        props.append(exp.Order(expressions=[exp.Ordered(this=keys, nulls_first=True)]))
+    for key, value in settings.properties.items():
+        if not PROPERTY_KEY.match(key):
+            raise CommandError(f"'{key}' is not a StarRocks property name", "use names such as replication_num")
+        props.append(exp.Property(this=string(key), value=string(value)))
+    return exp.Create(
+        this=target, kind="VIEW", exists=True, expression=query, properties=exp.Properties(expressions=props)
+    )
+
+
+def drop_materialized_view(target: exp.Table) -> exp.Drop:
+    return exp.Drop(this=target, kind="VIEW", materialized=True, exists=True)
 
 
 def mv_name(metric: str, dimensions: t.Sequence[str]) -> str:
@@ -145,107 +218,63 @@ def mv_name(metric: str, dimensions: t.Sequence[str]) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", f"mv_{metric}{suffix}").lower()[:64]
 
 
+def metric_query(layer: SemanticLayer, metric: str, dimensions: t.Sequence[str]) -> exp.Query:
+    """The semantic layer's StarRocks query of one metric by `dimensions`, as a tree.
+
+    `SemanticLayer.compile` returns text; it is parsed back with the StarRocks dialect (sqlglot renders it, so it
+    parses, and regenerates to the same text)."""
+    import sqlglot
+
+    sql = layer.compile(metrics=[metric], group_by=list(dimensions), dialect=DIALECT, pretty=False)
+    query = sqlglot.parse_one(sql, read=DIALECT)
+    if not isinstance(query, exp.Query):
+        raise CommandError(f"metric {metric}: the semantic layer did not return a query")
+    return query
+
+
 def metric_statements(
-    layer: t.Any,
+    layer: SemanticLayer,
     metrics: t.Sequence[str],
     dimension_sets: t.Sequence[t.Sequence[str]],
     database: t.Optional[str],
-    refresh: str = "1 DAY",
+    settings: t.Optional[MVSettings] = None,
     drop_existing: bool = False,
     on_error: t.Optional[t.Callable[[str, t.Sequence[str], Exception], None]] = None,
 ) -> t.List[Statement]:
     """One async MV per metric and dimension set, from the semantic layer's StarRocks rendering:
-    `[DROP MATERIALIZED VIEW IF EXISTS mv;] CREATE MATERIALIZED VIEW IF NOT EXISTS mv REFRESH ... AS <query>`."""
-    clause = refresh_clause(refresh)
+    `[DROP MATERIALIZED VIEW IF EXISTS mv;] CREATE MATERIALIZED VIEW IF NOT EXISTS mv ... AS <query>`."""
+    settings = settings or MVSettings()
+    refresh_trigger(settings.refresh)  # a bad --refresh is reported before any metric is compiled
     out: t.List[Statement] = []
     for metric in metrics:
         for dims in dimension_sets or [()]:
             try:
-                query = layer.compile(metrics=[metric], group_by=list(dims), dialect="starrocks", pretty=False)
+                query = metric_query(layer, metric, dims)
             except Exception as e:  # e.g. an offset metric grouped without metric_time
                 if on_error is None:
                     raise
                 on_error(metric, dims, e)
                 continue
             name = mv_name(metric, dims)
-            target = f"{_ident(database)}.{_ident(name)}" if database else _ident(name)
+            missing = sorted(settings.columns() - set(query.named_selects))
+            if missing:
+                raise CommandError(
+                    f"{name} has no column {', '.join(missing)} (its columns: {', '.join(query.named_selects)})",
+                    "partition, distribute and order each MV by its dimensions or its metric",
+                )
+            target = mv_table(name, database)
             if drop_existing:
-                sql = f"DROP MATERIALIZED VIEW IF EXISTS {target}"
-                out.append(Statement(sql, sql))
-            sql = f"CREATE MATERIALIZED VIEW IF NOT EXISTS {target} REFRESH {clause} AS {query}"
-            out.append(Statement(sql, sql))
+                out.append(Statement.of(drop_materialized_view(target)))
+            out.append(Statement.of(materialized_view(target, query, settings)))
     return out
 
 
-def deployable_metrics(layer: t.Any) -> t.Tuple[t.List[str], t.List[str]]:
+def deployable_metrics(layer: SemanticLayer) -> t.Tuple[t.List[str], t.List[str]]:
     """(metrics to deploy, cumulative metrics skipped): a cumulative metric has no fixed grain to materialize."""
-    deploy, skipped = [], []
+    deploy: t.List[str] = []
+    skipped: t.List[str] = []
     for name in layer.metrics():
         metric = layer.manifest.metrics[name]
         kind = str(getattr(metric, "type", getattr(metric, "kind", ""))).lower()
         (skipped if "cumulative" in kind else deploy).append(name)
     return deploy, skipped
-
-
-def resolve_connection(
-    project: Path, connection: str, profile_path: t.Optional[Path] = None
-) -> t.Tuple[Profile, t.Dict[str, t.Any]]:
-    """profiles.yml of the Seeknal project (or the translated project's source) -> pymysql settings of one
-    `starrocks:` (or `connections:` of type starrocks) entry, `${VAR:default}` resolved from the environment."""
-    from seeknal_sqlmesh.errors import Problems
-    from seeknal_sqlmesh.project.profiles import find_profile, load_profile
-
-    path = profile_path or find_profile(project)
-    if path is None:
-        raise CommandError(f"no profiles.yml in {project}: give the Seeknal project (--project) or --profile")
-    problems = Problems(project)
-    profile = load_profile(path, problems)
-    if problems.items:
-        raise CommandError("\n".join(str(p) for p in problems.items))
-    conns: t.Dict[str, Connection] = {
-        **{k: v for k, v in profile.connections.items() if v.type == "starrocks"},
-        **profile.starrocks,
-    }
-    if connection not in conns:
-        known = ", ".join(sorted(conns)) or "none"
-        raise CommandError(f"no StarRocks connection '{connection}' in {path} (known: {known})")
-    conn = conns[connection]
-    values = dict(conn.values)
-    for key, (var, default) in conn.env_refs.items():
-        if var in os.environ:
-            values[key] = os.environ[var]
-        elif default is not None:
-            values[key] = default
-        else:
-            raise CommandError(f"connection '{connection}': environment variable {var} ({key}) is not set")
-    settings = {
-        "host": str(values.get("host", "localhost")),
-        "port": int(values.get("port") or 9030),
-        "user": str(values.get("user", "root")),
-        "password": str(values.get("password") or ""),
-    }
-    if values.get("database"):
-        settings["database"] = str(values["database"])
-    return profile, settings
-
-
-def execute(settings: t.Dict[str, t.Any], statements: t.Sequence[Statement]) -> None:
-    import pymysql
-
-    try:
-        con = pymysql.connect(autocommit=True, connect_timeout=10, **settings)
-    except pymysql.err.MySQLError as e:
-        raise CommandError(
-            f"cannot connect to StarRocks at {settings['host']}:{settings['port']}: {e.args[-1]}"
-        ) from None
-    try:
-        with con.cursor() as cur:
-            for statement in statements:
-                try:
-                    cur.execute(statement.sent)
-                except pymysql.err.MySQLError as e:
-                    raise CommandError(
-                        f"StarRocks refused:\n{statement.shown}\n-> {statement.scrub(str(e.args[-1]))}"
-                    ) from None
-    finally:
-        con.close()

@@ -35,7 +35,7 @@ from sqlglot import exp
 from sqlmesh import CustomKind, CustomMaterialization
 from sqlmesh.utils.errors import ConfigError
 
-from seeknal_sqlmesh.starrocks.adapter import lower_case_date_trunc
+from seeknal_sqlmesh.starrocks.adapter import SeeknalStarRocksEngineAdapter, lower_case_date_trunc
 
 if t.TYPE_CHECKING:
     from sqlmesh.core.engine_adapter._typing import QueryOrDF
@@ -95,7 +95,7 @@ class StarRocksMVKind(CustomKind):
     @property
     def refresh(self) -> str:
         value = self.materialization_properties.get("refresh", "MANUAL")
-        return parse_refresh(value.name if isinstance(value, exp.Expr) else value)
+        return parse_refresh(value.name if isinstance(value, exp.Expr) else str(value))
 
     @property
     def is_manual(self) -> bool:
@@ -157,7 +157,7 @@ class StarRocksMaterializedView(CustomMaterialization[StarRocksMVKind]):
             self._create(table_name, model, query_or_df)
         elif not (is_first_insert or _kind(model).is_manual):
             return  # an ASYNC MV refreshes itself on StarRocks' schedule
-        self.adapter.refresh_materialized_view(table_name)
+        self._starrocks(model).refresh_materialized_view(table_name)
 
     def append(
         self, table_name: str, query_or_df: QueryOrDF, model: Model, render_kwargs: t.Dict[str, t.Any], **kwargs: t.Any
@@ -173,18 +173,22 @@ class StarRocksMaterializedView(CustomMaterialization[StarRocksMVKind]):
         )
         self.adapter.drop_view(target_table_name, materialized=True, ignore_if_not_exists=True)
         self._create(target_table_name, model, query)
-        self.adapter.refresh_materialized_view(target_table_name)
+        self._starrocks(model).refresh_materialized_view(target_table_name)
 
     def delete(self, name: str, **kwargs: t.Any) -> None:
         self.adapter.drop_view(name, materialized=True, ignore_if_not_exists=True)
 
-    def _create(self, table_name: str, model: Model, query: QueryOrDF, describe: bool = True) -> None:
-        if not hasattr(self.adapter, "refresh_materialized_view"):
+    def _starrocks(self, model: Model) -> SeeknalStarRocksEngineAdapter:
+        """The gateway's adapter: async MVs and their refresh exist on seeknal-sqlmesh's StarRocks adapter only."""
+        if not isinstance(self.adapter, SeeknalStarRocksEngineAdapter):
             raise ConfigError(
                 f"{model.name}: the starrocks_mv kind runs on a StarRocks gateway, not {self.adapter.dialect}"
             )
+        return self.adapter
+
+    def _create(self, table_name: str, model: Model, query: QueryOrDF, describe: bool = True) -> None:
         kind = _kind(model)
-        self.adapter.create_view(
+        self._starrocks(model).create_view(
             table_name,
             query,
             model.columns_to_types,

@@ -12,6 +12,7 @@ import sqlglot
 from sqlglot import exp
 
 from seeknal_sqlmesh.project.models import ExposureNode, Node, Profile, Project
+from seeknal_sqlmesh.starrocks import NODE_KEY
 from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.exposure import exposure_translation
 from seeknal_sqlmesh.translators.gateways import gateways_from_profile, starrocks_gateway
@@ -131,19 +132,17 @@ def starrocks_physical_properties(node: Node, ctx: TranslationContext) -> t.Dict
       properties: {replication_num: "1"}
     ```
     """
-    raw = getattr(node, "starrocks", None)
+    raw = getattr(node, NODE_KEY, None)
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         ctx.error(
-            node, "starrocks", "must be a mapping of key_type, keys, partition_by, distributed_by, order_by, properties"
+            node, NODE_KEY, "must be a mapping of key_type, keys, partition_by, distributed_by, order_by, properties"
         )
         return {}
     unknown = sorted(set(raw) - set(STARROCKS_NODE_KEYS))
     if unknown:
-        ctx.error(
-            node, "starrocks", f"unknown settings {', '.join(unknown)}", f"known: {', '.join(STARROCKS_NODE_KEYS)}"
-        )
+        ctx.error(node, NODE_KEY, f"unknown settings {', '.join(unknown)}", f"known: {', '.join(STARROCKS_NODE_KEYS)}")
     props: t.Dict[str, exp.Expr] = {}
     key_type = str(raw.get("key_type", "")).lower()
     if key_type or raw.get("keys"):
@@ -180,6 +179,6 @@ def apply_starrocks_properties(project: Project, ctx: TranslationContext, pieces
             else:
                 ctx.warn(
                     node,
-                    "starrocks",
+                    NODE_KEY,
                     "StarRocks table settings apply to SQL models on a StarRocks gateway only: ignored here",
                 )
