@@ -72,7 +72,7 @@ def split_list(values: t.Union[str, t.Sequence[str], None]) -> t.List[str]:
     return out
 
 
-_PROJECT_HELP = "A Seeknal project (its translation in target/sqlmesh is used) or a translated project. Default: ."
+PROJECT_HELP = "A Seeknal project (its translation in target/sqlmesh is used) or a translated project. Default: ."
 
 
 def project_option(func: t.Optional[F] = None, *, required: bool = True, translated: bool = True) -> t.Any:
@@ -91,7 +91,7 @@ def project_option(func: t.Optional[F] = None, *, required: bool = True, transla
 
     def decorate(f: F) -> F:
         return click.option(
-            "-p", "--project", type=click.Path(path_type=Path), default=None, callback=resolve, help=_PROJECT_HELP
+            "-p", "--project", type=click.Path(path_type=Path), default=None, callback=resolve, help=PROJECT_HELP
         )(f)
 
     return decorate(func) if func is not None else decorate
@@ -174,13 +174,26 @@ def _json_rows(table: pa.Table) -> str:
     return json.dumps(rows, indent=2, default=str, allow_nan=False) + "\n"
 
 
-def _csv_bytes(table: pa.Table) -> bytes:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
+def _csv_text(table: pa.Table) -> str:
+    """CSV with quotes only where needed; dates as YYYY-MM-DD, timestamps ISO, decimals exact, NULL as empty."""
+    import csv
+    import io
 
-    sink = pa.BufferOutputStream()
-    pacsv.write_csv(table, sink)
-    return sink.getvalue().to_pybytes()
+    def text(value: t.Any) -> t.Any:
+        if value is None:
+            return ""
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.isoformat()
+        if isinstance(value, (dict, list)):
+            return json.dumps(_json_value(value), default=str)
+        return value
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.column_names)
+    for row in zip(*(column.to_pylist() for column in table.columns), strict=True):
+        writer.writerow([text(v) for v in row])
+    return buffer.getvalue()
 
 
 def _cell(value: t.Any) -> str:
@@ -243,7 +256,7 @@ def emit(
         _write(output, lambda path: pq.write_table(table, path))
         return chosen
     if chosen == "csv":
-        text = _csv_bytes(table).decode()
+        text = _csv_text(table)
     elif chosen == "json":
         text = _json_rows(table)
     else:

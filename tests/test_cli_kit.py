@@ -64,7 +64,7 @@ def test_json_writes_dates_as_dates_and_numbers_as_numbers(tmp_path):
 def test_format_flag_wins_over_the_extension_and_unknown_extensions_are_refused(tmp_path):
     out = tmp_path / "r.txt"
     cli_kit.emit(SAMPLE, "csv", out)
-    assert out.read_text().splitlines()[0] == '"day","at","n","x","amount","name"'
+    assert out.read_text().splitlines()[0] == "day,at,n,x,amount,name"
     with pytest.raises(SeeknalError, match="cannot tell the format"):
         cli_kit.emit(SAMPLE, None, tmp_path / "r.xlsx")
     with pytest.raises(SeeknalError, match="not printed"):
@@ -159,4 +159,4 @@ def test_repeated_column_names_are_kept_apart(tmp_path):
     cli_kit.emit(table, None, out)
     assert json.loads(out.read_text()) == [{"a": 1, "a_2": 2, "b": "x"}]
     cli_kit.emit(table, "csv", tmp_path / "r.csv")
-    assert (tmp_path / "r.csv").read_text().splitlines() == ['"a","a_2","b"', '1,2,"x"']
+    assert (tmp_path / "r.csv").read_text().splitlines() == ["a,a_2,b", "1,2,x"]

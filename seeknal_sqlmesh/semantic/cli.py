@@ -1,61 +1,32 @@
-"""`seeknal query`: argument parsing and output only; the work is done by `SemanticLayer`."""
+"""`seeknal query`: reads the options and calls `SemanticLayer`; printing and files go through `cli_kit`.
+
+Where it runs: `--connection` (a DuckDB database), else the SQLMesh project `-p` points at (a Seeknal project or
+its translated output), in environment `--env`. `--compile` and `--explain` need no database.
+"""
 
 from __future__ import annotations
 
-import sys
 import typing as t
 from pathlib import Path
 
 import click
 
-from seeknal_sqlmesh.semantic.errors import QueryError, SemanticDefinitionError
-
-FORMATS = ("table", "csv", "json")
-
-
-def _split(values: t.Sequence[str]) -> t.List[str]:
-    out: t.List[str] = []
-    for v in values:
-        out += [x.strip() for x in v.split(",") if x.strip()]
-    return out
+from seeknal_sqlmesh.cli_kit import PROJECT_HELP, emit, env_option, output_options, progress, split_list
+from seeknal_sqlmesh.cli_kit import output_format as choose_format
+from seeknal_sqlmesh.contract import ContractError, ProjectPaths, find_project
+from seeknal_sqlmesh.semantic.errors import QueryError
 
 
-def _fail(message: str, code: int = 2) -> t.NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def _is_sqlmesh_project(path: Path) -> bool:
-    has_config = any((path / f).exists() for f in ("config.py", "config.yaml", "config.yml"))
-    return has_config and (path / "models").is_dir()
-
-
-def _sqlmesh_context(project: Path):
-    import os
-
-    os.environ.setdefault("SQLMESH__DISABLE_ANONYMIZED_ANALYTICS", "true")
-    from sqlmesh import Context
-
-    return Context(paths=str(project), load=False)
-
-
-def _emit(df, fmt: str, output: t.Optional[Path]) -> None:
-    if fmt == "csv":
-        text = df.to_csv(index=False)
-    elif fmt == "json":
-        text = df.to_json(orient="records", date_format="iso", indent=2) + "\n"
-    else:
-        text = (df.to_string(index=False) if len(df.columns) else "(no columns)") + "\n"
-        text += f"({len(df)} row{'s' if len(df) != 1 else ''})\n"
-    if output is not None:
-        output.write_text(text)
-        click.echo(f"wrote {len(df)} rows to {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+def _project(path: t.Optional[Path], must_be_translated: bool, why: str, hint: str = "") -> ProjectPaths:
+    """`-p` resolved only when it is used (`--semantic` + `--connection` need no project)."""
+    try:
+        return find_project(path, must_exist=must_be_translated)
+    except ContractError as e:
+        raise QueryError(f"{why}: {e.message}", f"{e.hint}{hint}") from None
 
 
 @click.command("query")
-@click.option("--metrics", "metrics", multiple=True, help="Metrics, comma separated.")
+@click.option("--metrics", "metrics", multiple=True, help="Metrics, comma separated (repeatable).")
 @click.option(
     "--dimensions",
     "--group-by",
@@ -70,119 +41,110 @@ def _emit(df, fmt: str, output: t.Optional[Path]) -> None:
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="At most N rows.")
 @click.option("--start-time", default=None, help="First metric_time (inclusive), YYYY-MM-DD.")
 @click.option("--end-time", default=None, help="Last metric_time (inclusive), YYYY-MM-DD.")
-@click.option("--env", "env", default=None, help="SQLMesh environment to read (default prod).")
+@env_option
 @click.option(
     "--compare", "compare", default=None, help="Second environment: print both side by side with the difference."
 )
 @click.option("--compile", "compile_only", is_flag=True, help="Print the SQL instead of running it.")
 @click.option("--explain", is_flag=True, help="Print the SQL and the models and columns it reads.")
 @click.option("--dialect", default=None, help="SQL dialect of --compile/--explain (duckdb, starrocks, postgres, ...).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option(
-    "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the result to FILE."
-)
+@output_options
 @click.option(
     "--semantic",
     "semantic",
     multiple=True,
     type=click.Path(exists=True, path_type=Path),
-    help="Semantic YAML files or folders (default: the project's seeknal/semantic or seeknal/).",
+    help="Semantic YAML files or folders (default: the project's).",
 )
 @click.option(
     "--connection",
     default=None,
     help="DuckDB database (path or duckdb:///path) to run on instead of the SQLMesh project.",
 )
-@click.option(
-    "-p",
-    "--project",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Translated SQLMesh project (or Seeknal project) folder.",
-)
+@click.option("-p", "--project", type=click.Path(path_type=Path), default=None, help=PROJECT_HELP)
 def query(
-    metrics,
-    group_by,
-    where,
-    order_by,
-    limit,
-    start_time,
-    end_time,
-    env,
-    compare,
-    compile_only,
-    explain,
-    dialect,
-    fmt,
-    output,
-    semantic,
-    connection,
-    project,
+    metrics: t.Tuple[str, ...],
+    group_by: t.Tuple[str, ...],
+    where: t.Tuple[str, ...],
+    order_by: t.Tuple[str, ...],
+    limit: t.Optional[int],
+    start_time: t.Optional[str],
+    end_time: t.Optional[str],
+    env: str,
+    compare: t.Optional[str],
+    compile_only: bool,
+    explain: bool,
+    dialect: t.Optional[str],
+    output_format: t.Optional[str],
+    output: t.Optional[Path],
+    semantic: t.Tuple[Path, ...],
+    connection: t.Optional[str],
+    project: t.Optional[Path],
 ) -> None:
     """Query metrics of the semantic layer (MetricFlow-style), in a SQLMesh environment."""
-    from seeknal_sqlmesh.semantic.layer import SemanticLayer, compare_frames, semantic_paths
+    from seeknal_sqlmesh.semantic.connection import sqlmesh_context
+    from seeknal_sqlmesh.semantic.layer import SemanticLayer, project_semantic_paths
 
-    metrics_, group_by_, order_ = _split(metrics), _split(group_by), _split(order_by)
-    where_ = [w for w in where if w.strip()]
-    if not metrics_ and not group_by_:
-        _fail("ask for --metrics and/or --dimensions (--group-by)")
-    paths = list(semantic) or semantic_paths(project)
-    time_constraint = (start_time, end_time) if (start_time or end_time) else None
-    kwargs = dict(
-        metrics=metrics_,
-        group_by=group_by_,
-        where=where_,
-        order_by=order_,
-        limit=limit,
-        time_constraint=time_constraint,
-    )
-    sqlmesh = connection is None and _is_sqlmesh_project(project)
-    needs_db = not (compile_only or explain) or env not in (None, "prod") or compare
-    try:
-        layer = SemanticLayer.load(paths)
-        for w in layer.warnings:
-            click.echo(f"warning: {w}", err=True)
-        layer.plan(**kwargs)  # bad names and filters fail here, before any database is opened
-        if connection is not None:
-            layer = layer.with_connection(connection)
-        elif sqlmesh and needs_db:
-            ctx = _sqlmesh_context(project)
-            layer = layer.with_connection(ctx, env)
-        elif env not in (None, "prod") or compare:
-            _fail(f"--env/--compare need a translated SQLMesh project; {project} is not one (use -p/--project)")
-        if compile_only or explain:
-            if explain:
-                click.echo(str(layer.explain(**{k: v for k, v in kwargs.items()}, dialect=dialect)))
-            else:
-                click.echo(layer.compile(**kwargs, dialect=dialect))
-            return
-        if layer.connection is None:
-            _fail("nothing to run the query on: run inside a translated SQLMesh project (-p DIR) or pass --connection")
-        if compare:
-            if not hasattr(layer.connection, "context"):
-                _fail("--compare needs a translated SQLMesh project (-p DIR), not --connection")
-            other = layer.with_connection(layer.connection.context, compare)
-            label_a, label_b = (env or "prod").lower(), compare.lower()
-            if label_a == label_b:
-                _fail("--compare names the same environment as --env")
-            df = compare_frames(
-                layer.query(**{**kwargs, "order_by": None, "limit": None}),
-                other.query(**{**kwargs, "order_by": None, "limit": None}),
-                group_by_,
-                metrics_,
-                (label_a, label_b),
-                order_,
-                limit,
-            )
+    request: t.Dict[str, t.Any] = {
+        "metrics": split_list(metrics),
+        "group_by": split_list(group_by),
+        "where": [w for w in where if w.strip()],  # not split: a filter may hold commas
+        "order_by": split_list(order_by),
+        "limit": limit,
+        "time_constraint": (start_time, end_time) if (start_time or end_time) else None,
+    }
+    if not request["metrics"] and not request["group_by"]:
+        raise QueryError("ask for --metrics and/or --dimensions (--group-by)")
+    env = env.lower()
+    other_env = compare.lower() if compare else None
+    if other_env == env:
+        raise QueryError(f"--compare names the same environment as --env ({env})")
+    environments = env != "prod" or other_env is not None
+    if connection is not None and environments:
+        raise QueryError(
+            "--env/--compare read SQLMesh environments, not a --connection database",
+            "pass the project with -p instead of --connection",
+        )
+    needs_database = not (compile_only or explain) or environments
+    if not (compile_only or explain):
+        output_format = choose_format(output_format, output)  # a bad -o extension fails before the query runs
+
+    paths = list(semantic)
+    if not paths:
+        paths = project_semantic_paths(_project(project, False, "no semantic definitions to read"))
+    layer = SemanticLayer.load(paths)
+    for warning in layer.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    layer.plan(**request)  # unknown names and refused filters fail here, before any database is opened
+
+    context = None
+    if connection is not None:
+        layer = layer.with_connection(connection)
+    elif needs_database:
+        translated = _project(
+            project,
+            True,
+            "--env/--compare need a translated SQLMesh project" if environments else "nothing to run the query on",
+            "" if environments else ", or run on a DuckDB database with --connection",
+        ).translated
+        with progress("opening the SQLMesh project"):
+            context = sqlmesh_context(translated)
+            layer = layer.with_connection(context, env)
+
+    if explain:
+        click.echo(str(layer.explain(**request, dialect=dialect)))
+        return
+    if compile_only:
+        click.echo(layer.compile(**request, dialect=dialect))
+        return
+    with progress("running the query"):
+        if other_env is None:
+            data = layer.query_arrow(**request)
         else:
-            df = layer.query(**kwargs)
-            if not order_ and group_by_ and len(df):
-                df = df.sort_values(by=group_by_, kind="stable", na_position="last").reset_index(drop=True)
-    except (QueryError, SemanticDefinitionError) as e:
-        _fail(str(e))
-    except Exception as e:  # the database refused the SQL: show the reason, not a traceback
-        if type(e).__module__.split(".")[0] in ("duckdb", "_duckdb", "sqlmesh", "psycopg2", "pymysql"):
-            _fail(f"the query failed on the database: {str(e).splitlines()[0]}")
-        raise
-    _emit(df, fmt, output)
+            data = layer.compare_arrow(layer.with_connection(context, other_env), (env, other_env), **request)
+    chosen = emit(data, output_format, output)
+    rows = f"{data.num_rows} row{'s' if data.num_rows != 1 else ''}"
+    if output is not None:
+        click.echo(f"wrote {rows} to {output}", err=True)
+    elif chosen == "table":
+        click.echo(f"({rows})", err=True)

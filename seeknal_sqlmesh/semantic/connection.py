@@ -3,8 +3,11 @@
 - `DuckDBConnection`: a DuckDB connection or database file; `ref('x')` is table `x` of it (`ref('transform.orders')`
   is `transform.orders`).
 - `SQLMeshConnection`: a SQLMesh `Context` and an environment; `ref('kind.name')` is that model's view in the
-  environment's virtual layer (`transform.orders` in prod, `transform__dev.orders` in dev), read from SQLMesh's state,
-  and queries run on the context's engine adapter.
+  environment's virtual layer (`transform.orders` in prod, `transform__dev.orders` in dev), as SQLMesh's state names
+  it (`runtime.environments.EnvironmentTables`), and queries run on the context's engine adapter.
+
+Results come as a pandas DataFrame (`execute`) or as an Arrow table with the engine's types (`fetch_arrow`: dates
+stay dates, integer sums stay integers). A query the database refuses is a `QueryError` with the database's reason.
 """
 
 from __future__ import annotations
@@ -16,6 +19,47 @@ from sqlglot import exp
 
 from seeknal_sqlmesh.semantic import ir
 from seeknal_sqlmesh.semantic.errors import QueryError
+from seeknal_sqlmesh.sqlkit import table
+
+if t.TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from seeknal_sqlmesh.runtime.environments import EnvironmentTables
+
+# exceptions of these packages are the database refusing the SQL (not a bug of ours): reported as QueryError
+_DATABASE_MODULES = ("duckdb", "_duckdb", "sqlmesh", "psycopg2", "psycopg", "pymysql", "MySQLdb")
+
+
+def _database_error(e: Exception) -> QueryError:
+    return QueryError(f"the query failed on the database: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+
+
+def _is_database_error(e: Exception) -> bool:
+    return type(e).__module__.split(".")[0] in _DATABASE_MODULES
+
+
+def integers_as_integers(data: pa.Table) -> pa.Table:
+    """DuckDB returns integer sums as HUGEINT, which Arrow receives as decimal(38, 0): back to int64 where the
+    values fit."""
+    import pyarrow as pa
+    import pyarrow.types as pat
+
+    for i, f in enumerate(data.schema):
+        if pat.is_decimal(f.type) and f.type.scale == 0 and f.type.precision == 38:
+            try:
+                column = data.column(i).cast(pa.int64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+            data = data.set_column(i, pa.field(f.name, pa.int64(), f.nullable), column)
+    return data
+
+
+def _rows_to_arrow(names: t.Sequence[str], rows: t.Sequence[t.Sequence[t.Any]]) -> pa.Table:
+    """A DB-API result as Arrow, each column's type inferred from its Python values (date -> date32, ...)."""
+    import pyarrow as pa
+
+    return pa.table({name: pa.array([row[i] for row in rows]) for i, name in enumerate(names)})
 
 
 class Connection:
@@ -23,9 +67,12 @@ class Connection:
     label: str = ""
 
     def relation(self, rel: ir.Relation) -> exp.Table:
-        return exp.to_table(rel.name, dialect=self.dialect)
+        return table(rel.name, dialect=self.dialect)
 
-    def execute(self, sql: str):  # -> pandas.DataFrame
+    def execute(self, sql: str) -> pd.DataFrame:
+        raise QueryError("this semantic layer has no connection to run queries on; pass connection=...")
+
+    def fetch_arrow(self, sql: str) -> pa.Table:
         raise QueryError("this semantic layer has no connection to run queries on; pass connection=...")
 
 
@@ -56,45 +103,82 @@ class DuckDBConnection(Connection):
             self.con = target
             self.label = "duckdb"
 
-    def execute(self, sql: str):
-        return self.con.execute(sql).df()
+    def _run(self, sql: str) -> t.Any:
+        try:
+            return self.con.execute(sql)
+        except Exception as e:
+            if _is_database_error(e):
+                raise _database_error(e) from e
+            raise
+
+    def execute(self, sql: str) -> pd.DataFrame:
+        return self._run(sql).df()
+
+    def fetch_arrow(self, sql: str) -> pa.Table:
+        result = self._run(sql)
+        fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table  # DuckDB < 1.4: fetch_arrow_table
+        return integers_as_integers(fetch())
 
 
 class SQLMeshConnection(Connection):
     def __init__(self, context: t.Any, environment: t.Optional[str] = None):
+        from seeknal_sqlmesh.runtime.environments import EnvironmentTables
+
         self.context = context
-        self.environment = (environment or "prod").lower()
         self.dialect = context.engine_adapter.dialect
+        self.tables: EnvironmentTables = EnvironmentTables.open(
+            context.state_reader, environment or "prod", self.dialect
+        )
+        self.environment = self.tables.name
         self.label = self.environment
-        env = context.state_reader.get_environment(self.environment)
-        if env is None:
-            names = sorted(e.name for e in context.state_reader.get_environments())
-            raise QueryError(
-                f"SQLMesh environment '{self.environment}' does not exist (environments: {', '.join(names) or 'none'}); "
-                f"create it with `sqlmesh plan {self.environment}`"
-            )
-        self._views: t.Dict[t.Tuple[str, str], str] = {}
-        for snapshot in env.snapshots:
-            table = exp.to_table(snapshot.name)
-            view = snapshot.qualified_view_name.for_environment(env.naming_info, dialect=self.dialect)
-            self._views[(table.db.lower(), table.name.lower())] = view
 
     def relation(self, rel: ir.Relation) -> exp.Table:
         if not rel.is_ref:
             return super().relation(rel)
-        table = exp.to_table(rel.name)
-        key = (table.db.lower(), table.name.lower())
-        view = self._views.get(key)
-        if view is None:
-            matches = [v for (db, name), v in self._views.items() if name == key[1] and not key[0]]
-            if len(matches) == 1:
-                view = matches[0]
+        view = self.tables.view(rel.name)
         if view is None:
             raise QueryError(f"{rel} is not a model of SQLMesh environment '{self.environment}'")
-        return exp.to_table(view, dialect=self.dialect)
+        return view
 
-    def execute(self, sql: str):
-        return self.context.engine_adapter.fetchdf(sql)
+    def execute(self, sql: str) -> pd.DataFrame:
+        try:
+            return self.context.engine_adapter.fetchdf(sql)
+        except Exception as e:
+            if _is_database_error(e):
+                raise _database_error(e) from e
+            raise
+
+    def fetch_arrow(self, sql: str) -> pa.Table:
+        adapter = self.context.engine_adapter
+        try:
+            with adapter.transaction():
+                adapter.execute(sql)
+                cursor = adapter.cursor
+                fetch = getattr(cursor, "to_arrow_table", None) or getattr(cursor, "fetch_arrow_table", None)
+                if fetch is not None:  # DuckDB: Arrow straight from the engine
+                    return integers_as_integers(fetch())
+                names = [d[0] for d in cursor.description or ()]
+                return _rows_to_arrow(names, cursor.fetchall())
+        except Exception as e:
+            if _is_database_error(e):
+                raise _database_error(e) from e
+            raise
+
+
+def sqlmesh_context(project: t.Union[str, Path]) -> t.Any:
+    """A SQLMesh `Context` of a translated project (models are not loaded: queries need only state and engine)."""
+    import os
+
+    os.environ.setdefault("SQLMESH__DISABLE_ANONYMIZED_ANALYTICS", "true")
+    from sqlmesh import Context
+
+    try:
+        return Context(paths=str(project), load=False)
+    except Exception as e:  # a broken config.py / settings.yaml: SQLMesh's own message says what
+        raise QueryError(
+            f"{project}: cannot open the SQLMesh project: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
+            "translate the project again, or check its settings.yaml",
+        ) from e
 
 
 def connect(connection: t.Any = None, environment: t.Optional[str] = None) -> t.Optional[Connection]:

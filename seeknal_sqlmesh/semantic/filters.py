@@ -14,6 +14,7 @@ boolean (arithmetic, literals). Column names are resolved later, by the caller, 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import typing as t
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from seeknal_sqlmesh.semantic.sql import to_sql
+from seeknal_sqlmesh.sqlkit import Expr, to_sql
 
 _TEMPLATE_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _PLACEHOLDER = "__sl_ref_{}"
@@ -67,39 +68,41 @@ _OUTSIDE_FUNCS = {
 
 
 class FilterError(ValueError):
-    """A filter that is not a single boolean expression over dimension names."""
+    """A filter that is not a single boolean expression over dimension names (internal: the semantic layer reports
+    it as a definition problem or a QueryError)."""
 
 
 @dataclass(frozen=True)
 class ParsedFilter:
     text: str
-    expression: exp.Expression  # columns carry the referenced names (templates already replaced)
+    expression: Expr  # columns carry the referenced names (templates already replaced); shared: never modified
     names: t.Tuple[str, ...]
 
-    def bind(self, mapping: t.Mapping[str, exp.Expression]) -> exp.Expression:
-        """The filter with every referenced name replaced by its SQL expression."""
-
-        def swap(node: exp.Expression) -> exp.Expression:
-            if isinstance(node, exp.Column) and not node.table and node.name in mapping:
-                return (
-                    exp.paren(mapping[node.name].copy(), copy=False)
-                    if _needs_parens(mapping[node.name])
-                    else mapping[node.name].copy()
-                )
-            return node
-
-        return self.expression.copy().transform(swap, copy=False)
+    def bind(self, mapping: t.Mapping[str, Expr]) -> Expr:
+        return bind(self.expression, mapping)
 
 
-def _needs_parens(e: exp.Expression) -> bool:
+def bind(expression: Expr, mapping: t.Mapping[str, Expr]) -> Expr:
+    """A copy of a parsed filter with every name in `mapping` replaced by its SQL expression."""
+
+    def swap(node: Expr) -> Expr:
+        if isinstance(node, exp.Column) and not node.table and node.name in mapping:
+            value = mapping[node.name]
+            return exp.paren(value.copy(), copy=False) if _needs_parens(value) else value.copy()
+        return node
+
+    return expression.copy().transform(swap, copy=False)
+
+
+def _needs_parens(e: Expr) -> bool:
     return isinstance(e, (exp.Binary, exp.Not, exp.Neg)) and not isinstance(e, exp.Dot)
 
 
-def _literal(node: ast.AST, text: str):
+def _literal(node: ast.AST, text: str) -> t.Any:
     try:
         return ast.literal_eval(node)
     except ValueError:
-        raise FilterError(f"'{{{{ {text} }}}}': only literal arguments are allowed")
+        raise FilterError(f"'{{{{ {text} }}}}': only literal arguments are allowed") from None
 
 
 def template_name(inner: str) -> str:
@@ -108,8 +111,8 @@ def template_name(inner: str) -> str:
     try:
         node = ast.parse(text, mode="eval").body
     except SyntaxError:
-        raise FilterError(f"'{{{{ {text} }}}}' is not a Dimension(), TimeDimension() or Entity() call")
-    chain: t.List[t.Tuple[str, list]] = []
+        raise FilterError(f"'{{{{ {text} }}}}' is not a Dimension(), TimeDimension() or Entity() call") from None
+    chain: t.List[t.Tuple[str, t.List[t.Any]]] = []
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         chain.append((node.func.attr, [_literal(a, text) for a in node.args]))
         node = node.func.value
@@ -117,7 +120,9 @@ def template_name(inner: str) -> str:
         raise FilterError(f"'{{{{ {text} }}}}' is not a Dimension(), TimeDimension() or Entity() call")
     fn = node.func.id
     args = [_literal(a, text) for a in node.args]
-    kwargs = {k.arg: _literal(k.value, text) for k in node.keywords}
+    if any(k.arg is None for k in node.keywords):
+        raise FilterError(f"'{{{{ {text} }}}}': only literal arguments are allowed")
+    kwargs = {str(k.arg): _literal(k.value, text) for k in node.keywords}
     if fn == "Metric":
         raise FilterError(f"'{{{{ {text} }}}}': filtering on metrics is not supported")
     if fn not in ("Dimension", "TimeDimension", "Entity") or not args or not isinstance(args[0], str):
@@ -126,7 +131,7 @@ def template_name(inner: str) -> str:
     unknown = set(kwargs) - allowed
     if unknown:
         raise FilterError(f"'{{{{ {text} }}}}': unknown argument {', '.join(sorted(unknown))}")
-    parts = [str(p) for p in kwargs.get("entity_path") or []] + [args[0]]
+    parts = [*(str(p) for p in kwargs.get("entity_path") or []), args[0]]
     grain = kwargs.get("time_granularity_name") or kwargs.get("grain")
     date_part = kwargs.get("date_part_name")
     if fn == "TimeDimension" and len(args) > 1:
@@ -152,9 +157,15 @@ def parse_filter(text: str, dialect: str = "duckdb") -> ParsedFilter:
     """Parse one filter; raise FilterError with the reason when it is refused."""
     if not isinstance(text, str) or not text.strip():
         raise FilterError("a filter must be a non-empty SQL expression")
+    return _parse_filter(text, dialect)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_filter(text: str, dialect: str) -> ParsedFilter:
+    # cached: the same metric filters are parsed for every query that uses them (the result is never modified)
     refs: t.Dict[str, str] = {}
 
-    def substitute(m: re.Match) -> str:
+    def substitute(m: re.Match[str]) -> str:
         key = _PLACEHOLDER.format(len(refs))
         refs[key] = template_name(m.group(1))
         return key
@@ -165,7 +176,7 @@ def parse_filter(text: str, dialect: str = "duckdb") -> ParsedFilter:
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except ParseError as e:
-        raise FilterError(f"filter '{text}' is not valid SQL: {str(e).splitlines()[0]}")
+        raise FilterError(f"filter '{text}' is not valid SQL: {str(e).splitlines()[0]}") from None
     if len(statements) != 1:
         raise FilterError(f"filter '{text}' must be a single expression, not {len(statements)} statements")
     tree = statements[0]
@@ -201,7 +212,7 @@ def parse_filter(text: str, dialect: str = "duckdb") -> ParsedFilter:
         raise FilterError(f"filter '{text}' is not a boolean expression")
     names: t.List[str] = []
 
-    def rename(node: exp.Expression) -> exp.Expression:
+    def rename(node: Expr) -> Expr:
         if isinstance(node, exp.Column):
             name = refs.get(node.name, node.name)
             if name not in names:

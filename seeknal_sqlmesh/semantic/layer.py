@@ -1,4 +1,4 @@
-"""`SemanticLayer`: the Python API over the layers (specs -> resolve -> query -> plan -> render -> connection)."""
+"""`SemanticLayer`: the Python API over the layers (specs -> resolve -> query -> planner -> render -> connection)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,26 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
+from seeknal_sqlmesh.contract import Layout, ProjectPaths
+from seeknal_sqlmesh.errors import Problem
 from seeknal_sqlmesh.semantic.connection import Connection, connect
 from seeknal_sqlmesh.semantic.errors import QueryError, SemanticDefinitionError
-from seeknal_sqlmesh.semantic.plan import QueryPlan, build_plan
+from seeknal_sqlmesh.semantic.plan import QueryPlan
+from seeknal_sqlmesh.semantic.planner import build_plan
 from seeknal_sqlmesh.semantic.query import QueryRequest, QueryResolver
 from seeknal_sqlmesh.semantic.render import default_relation, render
 from seeknal_sqlmesh.semantic.resolve import ResolvedManifest
 from seeknal_sqlmesh.semantic.specs import load_manifest
-from seeknal_sqlmesh.semantic.sql import to_sql
+from seeknal_sqlmesh.sqlkit import to_sql
+
+if t.TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+    from sqlglot import exp
 
 PathLike = t.Union[str, Path]
+Names = t.Union[str, t.Sequence[str], None]  # a list of names, or one comma-separated string
+TimeConstraint = t.Optional[t.Tuple[t.Any, t.Any]]  # (start, end), inclusive; either may be None
 
 
 @dataclass
@@ -29,6 +39,15 @@ class Explanation:
         for model, (relation, columns) in sorted(self.reads.items()):
             lines.append(f"--   {model} ({relation}): {', '.join(columns)}")
         return "\n".join(lines)
+
+
+def project_semantic_paths(project: ProjectPaths) -> t.List[Path]:
+    """The semantic YAML of a project: its translation's `seeknal/semantic`, or, before the first translation, the
+    Seeknal project's `seeknal/` folder."""
+    translated = project.translated / Layout.SEMANTIC_DIR
+    if not translated.is_dir() and project.seeknal is not None:
+        return [project.seeknal / "seeknal"]
+    return [translated]
 
 
 def semantic_paths(path: PathLike) -> t.List[Path]:
@@ -75,7 +94,7 @@ class SemanticLayer:
         return SemanticLayer(self.manifest, connect(connection, environment))
 
     @property
-    def warnings(self):
+    def warnings(self) -> t.List[Problem]:
         return list(self.manifest.warnings)
 
     # ---------------------------------------------------------------- introspection
@@ -92,43 +111,58 @@ class SemanticLayer:
 
     # ---------------------------------------------------------------- queries
     def plan(
-        self, metrics=None, group_by=None, where=None, order_by=None, limit=None, time_constraint=None
+        self,
+        metrics: Names = None,
+        group_by: Names = None,
+        where: Names = None,
+        order_by: Names = None,
+        limit: t.Optional[int] = None,
+        time_constraint: TimeConstraint = None,
     ) -> QueryPlan:
-        req = QueryRequest(metrics or [], group_by or [], where or [], order_by or [], limit, time_constraint)
-        resolved = QueryResolver(self.manifest).resolve(req)
-        return build_plan(self.manifest, resolved)
+        """The query resolved and planned: every name is checked here (unknown names fail with suggestions)."""
+        req = QueryRequest(
+            t.cast(t.List[str], metrics or []),
+            t.cast(t.List[str], group_by or []),
+            t.cast(t.List[str], where or []),
+            t.cast(t.List[str], order_by or []),
+            limit,
+            time_constraint,
+        )
+        return build_plan(self.manifest, QueryResolver(self.manifest).resolve(req))
 
-    def _render(self, plan: QueryPlan, dialect: t.Optional[str]):
+    def _render(self, plan: QueryPlan, dialect: t.Optional[str]) -> t.Tuple[exp.Select, t.Dict[str, t.Set[str]], str]:
         relation = self.connection.relation if self.connection is not None else default_relation
         dialect = dialect or (self.connection.dialect if self.connection is not None else "duckdb")
-        tree, reads = render(self.manifest, plan, relation, dialect)
+        tree, reads = render(plan, relation, dialect)
         return tree, reads, dialect
 
     def compile(
         self,
-        metrics=None,
-        group_by=None,
-        where=None,
-        order_by=None,
-        limit=None,
-        time_constraint=None,
+        metrics: Names = None,
+        group_by: Names = None,
+        where: Names = None,
+        order_by: Names = None,
+        limit: t.Optional[int] = None,
+        time_constraint: TimeConstraint = None,
         dialect: t.Optional[str] = None,
         pretty: bool = True,
     ) -> str:
+        """The query's SQL in `dialect` (default: the connection's, else DuckDB)."""
         plan = self.plan(metrics, group_by, where, order_by, limit, time_constraint)
         tree, _, dialect = self._render(plan, dialect)
         return to_sql(tree, dialect, pretty)
 
     def explain(
         self,
-        metrics=None,
-        group_by=None,
-        where=None,
-        order_by=None,
-        limit=None,
-        time_constraint=None,
+        metrics: Names = None,
+        group_by: Names = None,
+        where: Names = None,
+        order_by: Names = None,
+        limit: t.Optional[int] = None,
+        time_constraint: TimeConstraint = None,
         dialect: t.Optional[str] = None,
     ) -> Explanation:
+        """The SQL, and the models and columns it reads (with the relation each model stands for)."""
         plan = self.plan(metrics, group_by, where, order_by, limit, time_constraint)
         tree, reads, dialect = self._render(plan, dialect)
         relation = self.connection.relation if self.connection is not None else default_relation
@@ -142,26 +176,65 @@ class SemanticLayer:
             out[model] = (f"{rel} -> {where_}" if rel.is_ref else where_, sorted(columns))
         return Explanation(to_sql(tree, dialect, True), out, plan)
 
-    def query(self, metrics=None, group_by=None, where=None, order_by=None, limit=None, time_constraint=None):
-        """Run the query; a pandas DataFrame whose columns are the group-by names as asked, then the metric names."""
+    def _connection(self) -> Connection:
         if self.connection is None:
             raise QueryError("this semantic layer has no connection: SemanticLayer.load(paths, connection=...)")
-        sql = self.compile(
-            metrics, group_by, where, order_by, limit, time_constraint, dialect=self.connection.dialect, pretty=False
-        )
-        return self.connection.execute(sql)
+        return self.connection
+
+    def _sql(
+        self,
+        metrics: Names,
+        group_by: Names,
+        where: Names,
+        order_by: Names,
+        limit: t.Optional[int],
+        time_constraint: TimeConstraint,
+    ) -> str:
+        dialect = self._connection().dialect
+        return self.compile(metrics, group_by, where, order_by, limit, time_constraint, dialect=dialect, pretty=False)
+
+    def query(
+        self,
+        metrics: Names = None,
+        group_by: Names = None,
+        where: Names = None,
+        order_by: Names = None,
+        limit: t.Optional[int] = None,
+        time_constraint: TimeConstraint = None,
+    ) -> pd.DataFrame:
+        """Run the query; a pandas DataFrame whose columns are the group-by names as asked, then the metric names."""
+        sql = self._sql(metrics, group_by, where, order_by, limit, time_constraint)
+        return self._connection().execute(sql)
+
+    def query_arrow(
+        self,
+        metrics: Names = None,
+        group_by: Names = None,
+        where: Names = None,
+        order_by: Names = None,
+        limit: t.Optional[int] = None,
+        time_constraint: TimeConstraint = None,
+    ) -> pa.Table:
+        """Run the query; an Arrow table with the engine's types (dates are dates). Without `order_by`, rows are
+        sorted by the group-by columns (NULLs last), so the same query always prints the same way."""
+        sql = self._sql(metrics, group_by, where, order_by, limit, time_constraint)
+        data = self._connection().fetch_arrow(sql)
+        keys = _names(group_by)
+        if not _names(order_by) and keys and data.num_rows:
+            data = data.sort_by([(k, "ascending") for k in keys])
+        return data
 
     def compare(
         self,
         other: SemanticLayer,
         labels: t.Tuple[str, str] = ("a", "b"),
-        metrics=None,
-        group_by=None,
-        where=None,
-        order_by=None,
-        limit=None,
-        time_constraint=None,
-    ):
+        metrics: Names = None,
+        group_by: Names = None,
+        where: Names = None,
+        order_by: Names = None,
+        limit: t.Optional[int] = None,
+        time_constraint: TimeConstraint = None,
+    ) -> pd.DataFrame:
         """The query on this layer and on `other` side by side: keys, then per metric `<m>__<a>`, `<m>__<b>`, `<m>__diff`."""
         return compare_frames(
             self.query(metrics, group_by, where, None, None, time_constraint),
@@ -173,8 +246,35 @@ class SemanticLayer:
             limit,
         )
 
+    def compare_arrow(
+        self,
+        other: SemanticLayer,
+        labels: t.Tuple[str, str] = ("a", "b"),
+        metrics: Names = None,
+        group_by: Names = None,
+        where: Names = None,
+        order_by: Names = None,
+        limit: t.Optional[int] = None,
+        time_constraint: TimeConstraint = None,
+    ) -> pa.Table:
+        """`compare` as an Arrow table, from the engine's types (dates stay dates)."""
+        import pyarrow as pa
 
-def _names(value) -> t.List[str]:
+        if labels[0] == labels[1]:
+            raise QueryError(f"both sides of the comparison are '{labels[0]}'", "compare two different environments")
+        frame = compare_frames(
+            self.query_arrow(metrics, group_by, where, None, None, time_constraint).to_pandas(),
+            other.query_arrow(metrics, group_by, where, None, None, time_constraint).to_pandas(),
+            _names(group_by),
+            _names(metrics),
+            labels,
+            order_by,
+            limit,
+        )
+        return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _names(value: Names) -> t.List[str]:
     if value is None:
         return []
     if isinstance(value, str):
@@ -183,8 +283,14 @@ def _names(value) -> t.List[str]:
 
 
 def compare_frames(
-    a, b, keys: t.Sequence[str], metrics: t.Sequence[str], labels: t.Tuple[str, str], order_by=None, limit=None
-):
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    keys: t.Sequence[str],
+    metrics: t.Sequence[str],
+    labels: t.Tuple[str, str],
+    order_by: Names = None,
+    limit: t.Optional[int] = None,
+) -> pd.DataFrame:
     import pandas as pd
 
     la, lb = labels
@@ -210,9 +316,7 @@ def compare_frames(
     return out.reset_index(drop=True)
 
 
-def _no_models(paths):
-    from seeknal_sqlmesh.errors import Problem
-
+def _no_models(paths: t.Sequence[Path]) -> Problem:
     return Problem(
         ", ".join(str(p) for p in paths), "", "", "no semantic models found (kind: semantic_model or semantic_models:)"
     )

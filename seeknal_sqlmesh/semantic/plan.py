@@ -1,383 +1,346 @@
-"""The query plan: a dialect-independent tree of nodes, built from a `ResolvedQuery`.
+"""The query plan: small frozen nodes that carry everything resolution found, so rendering only maps nodes to SQL.
 
-Nodes (every node yields one row per value of the query's group-by keys):
-- `Aggregate`: measures of one semantic model aggregated at the query grain, after many-to-one joins only (entities
-  foreign -> primary/unique, any number of hops). Measures of different models are never aggregated over the same
-  join, so a join can never multiply a sum (no fan-out); they meet only after aggregation, in `Compute`.
+`planner.py` builds a plan from a resolved query; `render.py` turns it into SQL. A plan names nothing that would
+have to be looked up again: each node holds parsed SQL expressions over one model's columns, the relation it reads,
+the join path to every other model it needs (with the join keys), and parsed filters with what each of their names
+stands for. A plan can be written by hand (see tests/test_semantic_plan.py).
+
+What a scan reads:
+- `ModelExpr`: an expression over the columns of one semantic model, reached from the scanned model along a join path
+  (many-to-one joins only), optionally truncated to a grain or reduced to a date part;
+- `Condition`: a parsed filter and the `ModelExpr` each of its names stands for;
+- `Measure`: a measure's aggregation and expression, with its own (Seeknal) filters;
+- `Source`: one model's relation, its aggregation time expression, filters and time constraint.
+
+Nodes (each yields one row per value of the query's group-by keys, columns named after the keys):
+- `Aggregate`: measures of one model aggregated at the query grain; measures of different models are never
+  aggregated over the same join, so a join never multiplies a sum (no fan-out); they meet in `Compute`.
 - `Cumulative`: a measure over a trailing window, grain-to-date or all time, computed per day against a time spine
   and reduced to the query grain with the metric's period aggregation (first / last / average).
-- `Shift`: an input metric looked up `n` periods earlier (`offset_window`) or at the start of a coarser period
-  (`offset_to_grain`), through the time spine.
-- `SpineJoin`: `join_to_timespine`: every period of the spine, with the metric where it has rows.
-- `Compute`: combines values of several nodes on the group-by keys and evaluates ratio / derived expressions; the
-  root of every plan is one.
+- `Shift`: an input's value `n` periods earlier (`offset_window`) or at the start of a coarser period
+  (`offset_to_grain`), looked up through the time spine.
+- `SpineJoin`: `join_to_timespine`: every period of the spine, with the input's value where it has rows.
+- `Compute`: values of several nodes combined on the keys, and the metrics' ratio / derived expressions; the root of
+  every metric query. Its expressions are sqlglot trees whose placeholder columns are `ValueRef` ids.
+- `DistinctKeys`: the root of a query without metrics (distinct values of the keys).
 
-Values are referenced through `ValueRef`s (node, column, fill_nulls_with); expressions in `Compute` are sqlglot trees
-whose leaves are placeholder columns named by the refs' ids.
+The renderer handles every node type through `PlanVisitor` (one method per type).
 """
 
 from __future__ import annotations
 
-import itertools
+import abc
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
 from seeknal_sqlmesh.semantic import ir
-from seeknal_sqlmesh.semantic.errors import QueryError
-from seeknal_sqlmesh.semantic.filters import ParsedFilter, parse_filter
-from seeknal_sqlmesh.semantic.query import GroupBy, ResolvedQuery, TimeRange
-from seeknal_sqlmesh.semantic.resolve import ResolvedManifest, parse_expr, split_grain
+from seeknal_sqlmesh.semantic.query import TimeRange
+from seeknal_sqlmesh.semantic.resolve import JoinPath
+from seeknal_sqlmesh.sqlkit import Expr
+
+T = t.TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Filter:
-    """A parsed filter; `bindings` maps its names to query group-by specs (query filters) or is None (definition
-    filters: names resolve against the model, falling back to the model's raw columns)."""
-
-    parsed: ParsedFilter
-    bindings: t.Optional[t.Mapping[str, GroupBy]] = field(default=None, compare=False, hash=False)
-
-    @property
-    def on_metric_time(self) -> bool:
-        if self.bindings is not None:
-            return any(g.kind == "metric_time" for g in self.bindings.values())
-        return any(split_grain(n)[0] == "metric_time" for n in self.parsed.names)
-
-    @property
-    def key(self) -> t.Tuple[str, bool]:
-        return (self.parsed.text, self.bindings is None)
+# ---------------------------------------------------------------- what scans read
 
 
-class Node:
-    label: str = "node"
+@dataclass(frozen=True, eq=False)
+class ModelExpr:
+    """SQL over the columns of one semantic model (unqualified), reached from the scanned model along `path`.
+
+    With `grain` it is truncated to that grain, with `date_part` reduced to that part; with neither it is used as is.
+    """
+
+    sql: Expr
+    path: JoinPath = field(default_factory=JoinPath)  # empty: the scanned model itself
+    grain: t.Optional[str] = None
+    date_part: t.Optional[str] = None
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
+class Condition:
+    """A parsed filter (`expression`, whose bare columns are names) and the value each name stands for."""
+
+    text: str  # as written: to tell filters apart, and for messages
+    expression: Expr
+    values: t.Mapping[str, ModelExpr]
+
+
+@dataclass(frozen=True, eq=False)
+class Measure:
+    name: str
+    agg: str  # one of ir.AGGS
+    expr: Expr  # over the model's columns
+    percentile: t.Optional[float] = None
+    filters: t.Tuple[Condition, ...] = ()  # Seeknal measure filters: rows that do not match count as NULL
+
+
+@dataclass(frozen=True, eq=False)
 class Source:
-    """Rows of one semantic model with the joins its keys and filters need, filtered."""
+    """The rows of one semantic model that a node reads: its relation, filtered."""
 
-    model: ir.SemanticModel
-    time_dim: t.Optional[ir.Dimension]
-    filters: t.Tuple[Filter, ...]
-    time_range: t.Optional[TimeRange] = None  # pushed down onto time_dim
+    model: str  # the model's name: the scan's table alias, and what `explain` reports as read
+    relation: ir.Relation
+    time: t.Optional[Expr] = None  # the aggregation time dimension (metric_time), over the model's columns
+    filters: t.Tuple[Condition, ...] = ()
+    time_range: t.Optional[TimeRange] = None  # applied to `time`
     end_only: bool = False  # cumulative inputs: only the end of the range bounds the rows
 
 
-@dataclass(eq=False)
-class MeasureColumn:
-    """A measure aggregated over the rows that also satisfy `conditions` (the metric's own filters)."""
+@dataclass(frozen=True, eq=False)
+class Key:
+    """A group-by key of a scan: the output column `name` and its value."""
 
-    measure: ir.Measure
-    conditions: t.Tuple[Filter, ...]
     name: str
+    value: ModelExpr
 
 
-@dataclass(eq=False)
-class Aggregate(Node):
-    """Measures of one model in one scan; metrics with their own filters become conditional aggregates."""
+@dataclass(frozen=True)
+class OutputKey:
+    """A group-by key of a node that works on time periods (`Cumulative`, `Shift`, `SpineJoin`).
 
-    source: Source
-    columns: t.List[MeasureColumn] = field(default_factory=list)
-    label: str = "agg"
+    `from_period`: computed from the node's period (the driving key itself when neither `grain` nor `date_part` is
+    set, else the period truncated / reduced); otherwise carried over from the input rows.
+    """
+
+    name: str
+    from_period: bool = False
+    grain: t.Optional[str] = None
+    date_part: t.Optional[str] = None
+
+
+# ---------------------------------------------------------------- nodes
+
+
+class Node(abc.ABC):
+    """A plan node. `inputs` are the nodes it reads; `with_inputs` copies it with each input replaced."""
+
+    def inputs(self) -> t.Tuple[Node, ...]:
+        return ()
+
+    def with_inputs(self, new: t.Callable[[Node], Node]) -> Node:
+        return self
 
     @property
-    def measures(self) -> t.List[ir.Measure]:
-        return list(dict.fromkeys(c.measure for c in self.columns))
+    @abc.abstractmethod
+    def name_hint(self) -> str:
+        """A readable base for the name of this node's CTE."""
 
-    def add(self, measure: ir.Measure, conditions: t.Tuple[Filter, ...]) -> str:
-        key = tuple(sorted({f.key for f in conditions}))
-        for c in self.columns:
-            if c.measure is measure and tuple(sorted({f.key for f in c.conditions})) == key:
-                return c.name
-        taken = {c.name for c in self.columns}
-        name, i = measure.name, 1
-        while name in taken:
-            i += 1
-            name = f"{measure.name}_{i}"
-        self.columns.append(MeasureColumn(measure, conditions, name))
-        return name
+    @abc.abstractmethod
+    def accept(self, visitor: PlanVisitor[T]) -> T: ...
 
 
-@dataclass(eq=False)
-class Cumulative(Node):
+@dataclass(frozen=True, eq=False)
+class MeasureColumn:
+    """A measure aggregated over the rows that also satisfy `conditions` (a metric's own filters)."""
+
+    name: str
+    measure: Measure
+    conditions: t.Tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Aggregate(Node):
     source: Source
-    measure: ir.Measure
-    driving: GroupBy
-    window: t.Optional[ir.Offset] = None
-    grain_to_date: t.Optional[str] = None
-    period_agg: str = "first"
-    bounds: t.Optional[TimeRange] = None
-    label: str = "cumulative"
+    keys: t.Tuple[Key, ...]
+    columns: t.Tuple[MeasureColumn, ...]
 
+    @property
+    def name_hint(self) -> str:
+        names = list(dict.fromkeys(c.measure.name for c in self.columns))
+        return "_".join(names[:2]) or self.source.model
+
+    def accept(self, visitor: PlanVisitor[T]) -> T:
+        return visitor.visit_aggregate(self)
+
+
+@dataclass(frozen=True, eq=False)
+class Cumulative(Node):
+    source: Source  # its `time` is the day the rows count for
+    measure: Measure
+    keys: t.Tuple[Key, ...]  # the keys read from the rows (not the measure's own time)
+    output: t.Tuple[OutputKey, ...]
+    grain: str  # of the driving key
+    window: t.Optional[ir.Offset] = None  # trailing window; with neither window nor grain_to_date: all time
+    grain_to_date: t.Optional[str] = None
+    period_agg: str = "first"  # first | last | average of the days of each period
+    bounds: t.Optional[TimeRange] = None  # of the spine (the query's time constraint)
+    spine: t.Optional[ir.TimeSpine] = None  # a configured time spine table; None: generated
+
+    @property
     def column(self) -> str:
         return self.measure.name
 
+    @property
+    def name_hint(self) -> str:
+        return f"{self.measure.name}_cumulative"
 
-@dataclass(eq=False)
+    def accept(self, visitor: PlanVisitor[T]) -> T:
+        return visitor.visit_cumulative(self)
+
+
+@dataclass(frozen=True, eq=False)
 class Shift(Node):
     input: Node
-    input_column: str
+    column: str  # the input's value column, and this node's
     offset: ir.Offset
-    driving: GroupBy
+    driving: str  # the input's column holding the period, at `grain`
+    grain: str
+    output: t.Tuple[OutputKey, ...]
     bounds: t.Optional[TimeRange] = None
-    label: str = "offset"
+    spine: t.Optional[ir.TimeSpine] = None
+
+    def inputs(self) -> t.Tuple[Node, ...]:
+        return (self.input,)
+
+    def with_inputs(self, new: t.Callable[[Node], Node]) -> Node:
+        return replace(self, input=new(self.input))
+
+    @property
+    def name_hint(self) -> str:
+        return f"{self.column}_offset"
+
+    def accept(self, visitor: PlanVisitor[T]) -> T:
+        return visitor.visit_shift(self)
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class SpineJoin(Node):
     input: Node
-    input_column: str
-    driving: GroupBy
+    column: str
+    driving: str
+    grain: str
+    output: t.Tuple[OutputKey, ...]
     bounds: t.Optional[TimeRange] = None
-    label: str = "timespine"
+    spine: t.Optional[ir.TimeSpine] = None
+
+    def inputs(self) -> t.Tuple[Node, ...]:
+        return (self.input,)
+
+    def with_inputs(self, new: t.Callable[[Node], Node]) -> Node:
+        return replace(self, input=new(self.input))
+
+    @property
+    def name_hint(self) -> str:
+        return f"{self.column}_spine"
+
+    def accept(self, visitor: PlanVisitor[T]) -> T:
+        return visitor.visit_spine_join(self)
 
 
 @dataclass(frozen=True, eq=False)
 class ValueRef:
+    """A value column of a node, as used in `Compute` expressions (a placeholder column named `id`)."""
+
     id: str
     node: Node
     column: str
-    fill: t.Optional[float] = None
+    fill: t.Optional[float] = None  # fill_nulls_with
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class Compute(Node):
-    outputs: t.List[t.Tuple[str, exp.Expression]]
-    refs: t.Dict[str, ValueRef]
-    label: str = "metrics"
+    outputs: t.Tuple[t.Tuple[str, Expr], ...]  # (output column, expression over ValueRef ids)
+    refs: t.Mapping[str, ValueRef] = field(default_factory=dict)
 
-    def nodes(self) -> t.List[Node]:
+    def inputs(self) -> t.Tuple[Node, ...]:
+        """The nodes the expressions use, in the order they appear."""
         out: t.List[Node] = []
-        for name, expr in self.outputs:
-            for col in expr.find_all(exp.Column):
-                ref = self.refs.get(col.name)
-                if ref is not None and ref.node not in out:
+        for _, expression in self.outputs:
+            for column in expression.find_all(exp.Column):
+                ref = self.refs.get(column.name)
+                if ref is not None and not any(ref.node is n for n in out):
                     out.append(ref.node)
-        return out
+        return tuple(out)
 
-
-@dataclass
-class QueryPlan:
-    query: ResolvedQuery
-    root: Compute
-    post_filters: t.List[Filter] = field(default_factory=list)
-    post_time: t.Optional[t.Tuple[GroupBy, TimeRange]] = None
-    distinct_source: t.Optional[Source] = None  # dimension-only queries
+    def with_inputs(self, new: t.Callable[[Node], Node]) -> Node:
+        return replace(self, refs={k: replace(r, node=new(r.node)) for k, r in self.refs.items()})
 
     @property
-    def group_by(self) -> t.List[GroupBy]:
-        return self.query.group_by
+    def name_hint(self) -> str:
+        return f"{self.outputs[0][0]}_input" if self.outputs else "input"
 
-    def walk(self) -> t.Iterator[Node]:
-        seen: t.List[Node] = []
+    def accept(self, visitor: PlanVisitor[T]) -> T:
+        return visitor.visit_compute(self)
 
-        def visit(node: Node):
-            if any(node is s for s in seen):
+
+@dataclass(frozen=True, eq=False)
+class DistinctKeys(Node):
+    source: Source
+    keys: t.Tuple[Key, ...]
+
+    @property
+    def name_hint(self) -> str:
+        return f"{self.source.model}_keys"
+
+    def accept(self, visitor: PlanVisitor[T]) -> T:
+        return visitor.visit_distinct_keys(self)
+
+
+class PlanVisitor(abc.ABC, t.Generic[T]):
+    """One method per node type (the renderer is one)."""
+
+    @abc.abstractmethod
+    def visit_aggregate(self, node: Aggregate) -> T: ...
+
+    @abc.abstractmethod
+    def visit_cumulative(self, node: Cumulative) -> T: ...
+
+    @abc.abstractmethod
+    def visit_shift(self, node: Shift) -> T: ...
+
+    @abc.abstractmethod
+    def visit_spine_join(self, node: SpineJoin) -> T: ...
+
+    @abc.abstractmethod
+    def visit_compute(self, node: Compute) -> T: ...
+
+    @abc.abstractmethod
+    def visit_distinct_keys(self, node: DistinctKeys) -> T: ...
+
+
+# ---------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """An output column of the query, optionally truncated / reduced (filters applied after combining nodes)."""
+
+    name: str
+    grain: t.Optional[str] = None
+    date_part: t.Optional[str] = None
+
+
+@dataclass(frozen=True, eq=False)
+class OutputFilter:
+    """A query filter applied to the combined rows (when offsets or cumulative metrics need rows outside it)."""
+
+    text: str
+    expression: Expr
+    columns: t.Mapping[str, OutputColumn]
+
+
+@dataclass(frozen=True, eq=False)
+class QueryPlan:
+    keys: t.Tuple[str, ...]  # the group-by output columns, in order
+    root: Node  # a Compute (metrics) or DistinctKeys (no metrics)
+    where: t.Tuple[OutputFilter, ...] = ()
+    time_range: t.Optional[t.Tuple[str, TimeRange]] = None  # (output column, range) applied to the combined rows
+    order_by: t.Tuple[t.Tuple[str, bool], ...] = ()  # (output column, descending)
+    limit: t.Optional[int] = None
+
+    def nodes(self) -> t.List[Node]:
+        """Every node once, inputs before the nodes that read them."""
+        out: t.List[Node] = []
+
+        def visit(node: Node) -> None:
+            if any(node is seen for seen in out):
                 return
-            seen.append(node)
-            if isinstance(node, Compute):
-                for ref in node.refs.values():
-                    yield from visit(ref.node)
-            elif isinstance(node, (Shift, SpineJoin)):
-                yield from visit(node.input)
-            yield node
+            for child in node.inputs():
+                visit(child)
+            out.append(node)
 
-        yield from visit(self.root)
-
-
-class Planner:
-    def __init__(self, res: ResolvedManifest, query: ResolvedQuery):
-        self.res = res
-        self.q = query
-        self.aggregates: t.Dict[tuple, Aggregate] = {}
-        self._ids = itertools.count()
-        self.refs: t.Dict[str, ValueRef] = {}
-        self.time_sensitive: t.Optional[GroupBy] = None
-
-    # ---------------------------------------------------------------- entry
-    def plan(self) -> QueryPlan:
-        query_filters = tuple(Filter(p, b) for p, b in self.q.where)
-        if not self.q.metrics:
-            model = self.res.models[self.q.models[0]]
-            src = Source(
-                model,
-                model.dimension(model.agg_time_dimension) if model.agg_time_dimension else None,
-                query_filters,
-                self.q.time_range if model.agg_time_dimension else None,
-            )
-            return QueryPlan(self.q, Compute([], {}), distinct_source=src)
-        outputs = []
-        for asked, metric in self.q.metrics:
-            outputs.append((asked, self.metric_expr(metric, query_filters, under_time_op=False)))
-        root = Compute(outputs, dict(self.refs))
-        plan = QueryPlan(self.q, root)
-        if self.time_sensitive is not None:
-            driving = self.time_sensitive
-            for f in query_filters:
-                if f.on_metric_time:
-                    plan.post_filters.append(f)
-            if self.q.time_range is not None:
-                plan.post_time = (driving, self.q.time_range)
-        return plan
-
-    # ---------------------------------------------------------------- helpers
-    def _ref(self, node: Node, column: str, fill: t.Optional[float] = None) -> exp.Expression:
-        ref = ValueRef(f"__ref{next(self._ids)}", node, column, fill)
-        self.refs[ref.id] = ref
-        return exp.column(ref.id)
-
-    def _definition_filters(self, texts: t.Sequence[str]) -> t.Tuple[Filter, ...]:
-        return tuple(Filter(parse_filter(text)) for text in texts)
-
-    def driving_key(self, measures: t.Sequence[ir.Measure]) -> t.Optional[GroupBy]:
-        """The finest group-by that is the measures' own time (metric_time or their agg time dimension)."""
-        best = None
-        for g in self.q.group_by:
-            if not g.grain or not self.is_own_time(g, measures):
-                continue
-            if best is None or ir.GRAIN_RANK[g.grain] < ir.GRAIN_RANK[best.grain]:
-                best = g
-        return best
-
-    def is_own_time(self, g: GroupBy, measures: t.Sequence[ir.Measure]) -> bool:
-        return self.res.is_own_time(g, measures)
-
-    def _check_spine_grain(self, driving: GroupBy, what: str) -> None:
-        if driving.grain == "hour":
-            raise QueryError(f"{what} needs a time spine, which is daily: query it at day grain or coarser")
-
-    def _source(
-        self, measure: ir.Measure, filters: t.Tuple[Filter, ...], under_time_op: bool, end_only=False
-    ) -> Source:
-        model = self.res.models[measure.model]
-        time_dim = self.res.agg_time_dimension(measure)
-        if under_time_op:
-            filters = tuple(f for f in filters if not (f.bindings is not None and f.on_metric_time))
-        time_range = None if (under_time_op and not end_only) else self.q.time_range
-        if time_range is not None and time_dim is None:
-            raise QueryError(
-                f"measure '{measure.name}' has no aggregation time dimension, so a start/end time cannot apply to it"
-            )
-        if end_only and time_range is not None:
-            time_range = TimeRange(None, time_range.end)
-        return Source(model, time_dim, filters, time_range, end_only)
-
-    # ---------------------------------------------------------------- metrics
-    def measure_value(
-        self,
-        measure: ir.Measure,
-        filters: t.Tuple[Filter, ...],
-        under_time_op: bool,
-        fill: t.Optional[float] = None,
-        spine: bool = False,
-    ) -> exp.Expression:
-        # the query's filters are shared by every measure of a scan; a metric's own filters only condition its column
-        src = self._source(measure, tuple(f for f in filters if f.bindings is not None), under_time_op)
-        conditions = tuple(f for f in filters if f.bindings is None)
-        key = (
-            measure.model,
-            src.time_dim.name if src.time_dim else None,
-            tuple(sorted(f.key for f in src.filters)),
-            src.time_range,
-            src.end_only,
-        )
-        agg = self.aggregates.get(key)
-        if agg is None:
-            agg = self.aggregates[key] = Aggregate(src)
-        column = agg.add(measure, conditions)
-        if spine:
-            driving = self.driving_key([measure])
-            if driving is not None:
-                self._check_spine_grain(driving, f"join_to_timespine of '{measure.name}'")
-                node = SpineJoin(agg, column, driving, self.q.time_range)
-                self.time_sensitive = self.time_sensitive or driving
-                return self._ref(node, column, fill)
-        return self._ref(agg, column, fill)
-
-    def metric_expr(self, metric: ir.Metric, filters: t.Tuple[Filter, ...], under_time_op: bool) -> exp.Expression:
-        filters = filters + self._definition_filters(metric.filters)
-        if metric.type == "simple":
-            measure = self.res.measures[metric.measure.name]
-            fs = filters + self._definition_filters(metric.measure.filters)
-            return self.measure_value(measure, fs, under_time_op, metric.fill_nulls_with, metric.join_to_timespine)
-        if metric.type == "cumulative":
-            measure = self.res.measures[metric.measure.name]
-            driving = self.driving_key([measure])
-            if driving is None:
-                if metric.window or metric.grain_to_date:  # as MetricFlow: a window needs a time to end at
-                    span = str(metric.window) if metric.window else f"{metric.grain_to_date} to date"
-                    raise QueryError(
-                        f"cumulative metric '{metric.name}' accumulates over {span}: add metric_time (or "
-                        f"its time dimension) at a grain to the group-by"
-                    )
-                # all-time accumulation without a time key: the aggregate over the whole (constrained) range
-                return self.measure_value(measure, filters, under_time_op, metric.fill_nulls_with)
-            self._check_spine_grain(driving, f"cumulative metric '{metric.name}'")
-            src = self._source(measure, filters, True, end_only=True)
-            node = Cumulative(
-                src, measure, driving, metric.window, metric.grain_to_date, metric.period_agg, self.q.time_range
-            )
-            self.time_sensitive = self.time_sensitive or driving
-            return self._ref(node, node.column(), metric.fill_nulls_with)
-        if metric.type == "ratio":
-            num = self.input_expr(metric.numerator, filters, under_time_op)
-            den = self.input_expr(metric.denominator, filters, under_time_op)
-            double = exp.DataType.build("double")
-            return exp.Div(
-                this=exp.Cast(this=num, to=double),
-                expression=exp.Cast(this=exp.Nullif(this=den, expression=exp.Literal.number(0)), to=double.copy()),
-            )
-        # derived
-        values = {}
-        for inp in metric.inputs:
-            values[inp.alias or inp.name] = self.input_expr(inp, filters, under_time_op)
-        tree = parse_expr(metric.expr or "")
-
-        def swap(node: exp.Expression) -> exp.Expression:
-            if isinstance(node, exp.Column) and node.name in values:
-                return exp.paren(values[node.name].copy(), copy=False)
-            return node
-
-        return tree.transform(swap, copy=False)
-
-    def input_expr(self, inp: ir.MetricInput, filters: t.Tuple[Filter, ...], under_time_op: bool) -> exp.Expression:
-        fs = filters + self._definition_filters(inp.filters)
-        if inp.offset is None:
-            if inp.is_measure:
-                return self.measure_value(self.res.measures[inp.name], fs, under_time_op)
-            return self.metric_expr(self.res.metrics[self.res.metric_names[inp.name]], fs, under_time_op)
-        measures = (
-            [self.res.measures[inp.name]] if inp.is_measure else self.res.measures_of(self.res.metric_names[inp.name])
-        )
-        driving = self.driving_key(measures)
-        if driving is None:
-            raise QueryError(
-                f"input '{inp.alias or inp.name}' is offset by {inp.offset}: add metric_time (at a grain, e.g. "
-                "metric_time__month) to the group-by"
-            )
-        self._check_spine_grain(driving, f"the offset of '{inp.alias or inp.name}'")
-        if inp.offset.unit and ir.GRAIN_RANK[inp.offset.unit] < ir.GRAIN_RANK[driving.grain]:
-            raise QueryError(
-                f"an offset of {inp.offset} cannot be applied at {driving.grain} grain; query a grain of "
-                f"{inp.offset.unit} or finer"
-            )
-        if inp.is_measure:
-            inner = self.measure_value(self.res.measures[inp.name], fs, True)
-        else:
-            inner = self.metric_expr(self.res.metrics[self.res.metric_names[inp.name]], fs, True)
-        node, column = self.materialize(inner)
-        self.time_sensitive = self.time_sensitive or driving
-        return self._ref(Shift(node, column, inp.offset, driving, self.q.time_range), column)
-
-    def materialize(self, expr: exp.Expression) -> t.Tuple[Node, str]:
-        if isinstance(expr, exp.Column) and expr.name in self.refs and self.refs[expr.name].fill is None:
-            ref = self.refs[expr.name]
-            return ref.node, ref.column
-        refs = {c.name: self.refs[c.name] for c in expr.find_all(exp.Column) if c.name in self.refs}
-        return Compute([("value", expr)], refs, label="input"), "value"
-
-
-def build_plan(res: ResolvedManifest, query: ResolvedQuery) -> QueryPlan:
-    return Planner(res, query).plan()
+        visit(self.root)
+        return out

@@ -58,7 +58,7 @@ class ResolvedQuery:
     models: t.List[str]  # models of the measures involved
 
 
-def _as_list(value) -> t.List[str]:
+def _as_list(value: t.Union[str, t.Sequence[t.Any], None]) -> t.List[str]:
     if value is None:
         return []
     if isinstance(value, str):
@@ -66,7 +66,7 @@ def _as_list(value) -> t.List[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
-def _parse_time(value, what: str) -> t.Optional[dt.datetime]:
+def _parse_time(value: t.Any, what: str) -> t.Optional[dt.datetime]:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -76,7 +76,7 @@ def _parse_time(value, what: str) -> t.Optional[dt.datetime]:
     try:
         return dt.datetime.fromisoformat(str(value).strip())
     except ValueError:
-        raise QueryError(f"{what} '{value}' is not a date or timestamp (YYYY-MM-DD[ HH:MM:SS])")
+        raise QueryError(f"{what} '{value}' is not a date or timestamp (YYYY-MM-DD[ HH:MM:SS])") from None
 
 
 def truncate(value: dt.datetime, grain: str) -> dt.datetime:
@@ -147,8 +147,8 @@ class QueryResolver:
         if not common:
             everything = self.res.all_names(models)
             if any(per_model):
-                reach = [m for m, c in zip(models, per_model) if c]
-                miss = [m for m, c in zip(models, per_model) if not c]
+                reach = [m for m, c in zip(models, per_model, strict=True) if c]
+                miss = [m for m, c in zip(models, per_model, strict=True) if not c]
                 raise QueryError(
                     f"'{name}' is reachable from semantic model(s) {', '.join(reach)} but not from "
                     f"{', '.join(miss)}, which the requested metrics also read"
@@ -169,9 +169,10 @@ class QueryResolver:
                 raise QueryError(f"'{name}': '{base}' is not a time dimension, so it has no grain or date part")
             return GroupBy(name, canonical, element.kind)
         dim = self.res.models[element.model].dimension(element.name)
-        if grain and ir.GRAIN_RANK[grain] < ir.GRAIN_RANK[dim.grain]:
-            raise QueryError(f"'{name}': '{base}' is only available at {dim.grain} grain or coarser")
-        return GroupBy(name, canonical, "time", None if part else (grain or dim.grain), part)
+        floor = dim.grain if dim is not None else "day"
+        if grain and ir.GRAIN_RANK[grain] < ir.GRAIN_RANK[floor]:
+            raise QueryError(f"'{name}': '{base}' is only available at {floor} grain or coarser")
+        return GroupBy(name, canonical, "time", None if part else (grain or floor), part)
 
     def resolve(self, req: QueryRequest) -> ResolvedQuery:
         metric_names = _as_list(req.metrics)
@@ -196,7 +197,7 @@ class QueryResolver:
             try:
                 parsed = parse_filter(text)
             except FilterError as e:
-                raise QueryError(str(e))
+                raise QueryError(str(e)) from None
             where.append((parsed, {n: self.name(n, models, measures) for n in parsed.names}))
         order_by = []
         outputs = names + metric_names
@@ -216,7 +217,7 @@ class QueryResolver:
             try:
                 limit = int(limit)
             except (TypeError, ValueError):
-                raise QueryError(f"limit '{req.limit}' is not a number")
+                raise QueryError(f"limit '{req.limit}' is not a number") from None
             if limit < 0:
                 raise QueryError("limit must be zero or positive")
         return ResolvedQuery(metrics, group_by, where, order_by, limit, self._time_range(req, group_by), models)
@@ -241,13 +242,14 @@ class QueryResolver:
     def _dimension_only_model(self, names: t.List[str], req: QueryRequest) -> t.List[str]:
         if not names:
             raise QueryError("ask for at least one metric or group-by")
-        best = None
+        best: t.Optional[t.Tuple[int, str]] = None
         for model in self.res.models:
             try:
                 hops = 0
                 for n in names:
                     g = self.name(n, [model], [])
-                    hops += self.res.element_for(model, g.canonical).hops
+                    element = self.res.element_for(model, g.canonical)
+                    hops += element.hops if element is not None else 0
             except QueryError:
                 continue
             if best is None or hops < best[0]:
@@ -257,7 +259,7 @@ class QueryResolver:
         return [best[1]]
 
 
-def _as_list_keep(value) -> t.List[str]:
+def _as_list_keep(value: t.Union[str, t.Sequence[t.Any], None]) -> t.List[str]:
     """Filters are not split on commas (`x IN ('a', 'b')`)."""
     if value is None:
         return []

@@ -23,40 +23,35 @@ from sqlglot.errors import ParseError
 from seeknal_sqlmesh.errors import Problem
 from seeknal_sqlmesh.semantic import ir
 from seeknal_sqlmesh.semantic.errors import QueryError, SemanticDefinitionError, suggest
-from seeknal_sqlmesh.semantic.filters import FilterError, ParsedFilter, parse_filter
-from seeknal_sqlmesh.semantic.sql import to_sql
+from seeknal_sqlmesh.semantic.filters import FilterError, parse_filter
+from seeknal_sqlmesh.sqlkit import Expr, qualify, to_sql
+
+if t.TYPE_CHECKING:
+    from seeknal_sqlmesh.semantic.query import GroupBy
 
 MAX_HOPS = 3
 LEFT, RIGHT = "__left", "__right"  # table placeholders in join conditions
 
 
 @lru_cache(maxsize=4096)
-def _parse_cached(sql: str, dialect: str) -> exp.Expression:
+def _parse_cached(sql: str, dialect: str) -> Expr:
     return sqlglot.parse_one(sql, read=dialect)
 
 
-def parse_expr(sql: str, dialect: str = "duckdb") -> exp.Expression:
+def parse_expr(sql: str, dialect: str = "duckdb") -> Expr:
     """Parse a column expression of a model (dimension, entity, measure); a fresh copy every call."""
     return _parse_cached(sql, dialect).copy()
 
 
-def qualify(expression: exp.Expression, alias: str, copy: bool = True) -> exp.Expression:
-    """Give every unqualified column of `expression` (a copy, unless copy=False) the table `alias`."""
-
-    def fix(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Column) and not node.table:
-            return exp.column(node.this.copy(), table=exp.to_identifier(alias))
-        return node
-
-    return (expression.copy() if copy else expression).transform(fix, copy=False)
-
-
 @dataclass(frozen=True)
 class JoinStep:
+    """One many-to-one join: from model `left` to model `right` (which reads `relation`) through `link`."""
+
     link: str  # entity name (or explicit join target)
     left: str
     right: str
-    condition: exp.Expression = field(compare=False, hash=False)
+    condition: Expr = field(compare=False, hash=False)  # columns qualified with LEFT / RIGHT
+    relation: ir.Relation = field(compare=False, hash=False)  # what `right` reads
 
 
 @dataclass(frozen=True)
@@ -182,7 +177,7 @@ class ResolvedManifest:
                     self.metric_names[alias] = metric.name
 
     # ---------------------------------------------------------------- graph
-    def _parse(self, sql: str, dialect: str, origin: ir.Origin, obj: str, fld: str) -> t.Optional[exp.Expression]:
+    def _parse(self, sql: str, dialect: str, origin: ir.Origin, obj: str, fld: str) -> t.Optional[Expr]:
         try:
             tree = parse_expr(sql, dialect)
         except (ParseError, ValueError) as e:
@@ -219,6 +214,7 @@ class ResolvedManifest:
                             model.name,
                             other.name,
                             exp.EQ(this=qualify(left, LEFT), expression=qualify(right, RIGHT)),
+                            other.relation,
                         )
                     )
             for j in model.joins:
@@ -248,7 +244,7 @@ class ResolvedManifest:
                 )
             )
             return None
-        sql = j.sql.replace("{CUBE}", LEFT).replace("{%s}" % j.target, RIGHT)
+        sql = j.sql.replace("{CUBE}", LEFT).replace(f"{{{j.target}}}", RIGHT)
         if "{" in sql:
             self._error(j.origin, model.name, "sql", f"join sql '{j.sql}' may only use {{CUBE}} and {{{j.target}}}")
             return None
@@ -266,7 +262,7 @@ class ResolvedManifest:
                 return None
         if any(s.right == j.target for s in steps):
             return None  # the entity graph already joins these models (usually the same condition)
-        return JoinStep(j.target, model.name, j.target, cond)
+        return JoinStep(j.target, model.name, j.target, cond, self.models[j.target].relation)
 
     def paths(self, model: str) -> t.List[JoinPath]:
         out = [JoinPath(())]
@@ -278,7 +274,7 @@ class ResolvedManifest:
                 for step in self.edges.get(path.target(model), []):
                     if step.right in seen:
                         continue
-                    new = JoinPath(path.steps + (step,))
+                    new = JoinPath((*path.steps, step))
                     out.append(new)
                     nxt.append(new)
             frontier = nxt
@@ -298,9 +294,9 @@ class ResolvedManifest:
                 items.append((e.name, "entity", e.name))
             for element_name, kind, name in items:
                 if kind == "entity":
-                    canonical = "__".join(path.links + (name,)) if path.steps else name
+                    canonical = "__".join((*path.links, name)) if path.steps else name
                 else:
-                    canonical = "__".join(links + (name,))
+                    canonical = "__".join((*links, name))
                 element = Element(canonical, kind, target.name, name, path)
                 prior = idx.elements.get(canonical)
                 if prior is not None and prior.model != element.model:
@@ -392,7 +388,7 @@ class ResolvedManifest:
         name = measure.agg_time_dimension or model.agg_time_dimension
         return model.dimension(name) if name else None
 
-    def is_own_time(self, g, measures: t.Sequence[ir.Measure]) -> bool:
+    def is_own_time(self, g: GroupBy, measures: t.Sequence[ir.Measure]) -> bool:
         """Whether the group-by `g` is the measures' own time: metric_time, or their aggregation time dimension."""
         if g.kind == "metric_time":
             return True
@@ -489,13 +485,13 @@ class ResolvedManifest:
             state[name] = 1
             for dep in self.metric_inputs.get(name, []):
                 if state.get(dep) == 1:
-                    cycle = stack[stack.index(dep) :] + [dep] if dep in stack else [name, dep]
+                    cycle = [*stack[stack.index(dep) :], dep] if dep in stack else [name, dep]
                     m = self.metrics[name]
                     self._error(
                         m.origin, m.name, "inputs", f"metrics depend on each other in a cycle: {' -> '.join(cycle)}"
                     )
                 elif state.get(dep) is None:
-                    visit(dep, stack + [dep])
+                    visit(dep, [*stack, dep])
             state[name] = 2
 
         for name in self.metrics:
@@ -504,12 +500,15 @@ class ResolvedManifest:
         return len(self.problems) > before
 
     def measures_of(self, metric_name: str) -> t.List[ir.Measure]:
+        """Every measure a metric is computed from (through its inputs), each once."""
         metric = self.metrics[metric_name]
         if metric.type in ("simple", "cumulative"):
-            return [self.measures[metric.measure.name]]
+            return [self.measures[metric.measure.name]] if metric.measure else []
         out: t.List[ir.Measure] = []
         inputs = [metric.numerator, metric.denominator] if metric.type == "ratio" else metric.inputs
         for inp in inputs:
+            if inp is None:
+                continue
             found = [self.measures[inp.name]] if inp.is_measure else self.measures_of(self.metric_names[inp.name])
             out += [m for m in found if m not in out]
         return out
@@ -535,7 +534,7 @@ class ResolvedManifest:
         """Resolve a name used in a filter or group-by relative to `model`; None = a raw column (when allowed)."""
         base, grain, part = split_grain(name)
         if base == "metric_time":
-            return None if raw_columns else None
+            return None
         el = self.lookup(model, base)
         if el is None:
             if raw_columns and "__" not in name:
@@ -588,6 +587,16 @@ class ResolvedManifest:
     def element_for(self, model: str, identity: str) -> t.Optional[Element]:
         return self.index[model].by_identity.get(identity)
 
+    def element_sql(self, element: Element) -> Expr:
+        """The expression of a dimension or entity over its model's columns (parsed; a fresh copy)."""
+        model = self.models[element.model]
+        found: t.Union[ir.Entity, ir.Dimension, None] = (
+            model.entity(element.name) if element.kind == "entity" else model.dimension(element.name)
+        )
+        if found is None:  # pragma: no cover - elements are built from the models
+            raise QueryError(f"'{element.name}' is not an element of semantic model '{model.name}'")
+        return parse_expr(found.expr, model.dialect)
+
     def all_names(self, models: t.Iterable[str]) -> t.Set[str]:
         names: t.Set[str] = {"metric_time"}
         for m in models:
@@ -616,10 +625,8 @@ __all__ = [
     "Element",
     "JoinPath",
     "JoinStep",
-    "ParsedFilter",
     "ResolvedManifest",
     "parse_expr",
-    "qualify",
     "resolve",
     "split_grain",
 ]

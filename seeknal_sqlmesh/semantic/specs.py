@@ -13,6 +13,7 @@ each with file, object and field.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import typing as t
 from pathlib import Path
@@ -23,10 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from seeknal_sqlmesh.errors import Problem
 from seeknal_sqlmesh.semantic import ir
 
-try:  # libyaml when available: a large manifest loads several times faster
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+# libyaml when available: a large manifest loads several times faster
+_Loader: t.Type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Spec(BaseModel):
@@ -350,8 +349,8 @@ def _sk_metric(spec: SkMetric, origin: ir.Origin) -> ir.Metric:
             if not getattr(spec, part):
                 raise _FieldError(part, f"a ratio metric needs `{part}` (a measure name)")
         # Seeknal: ratio operands are measure names
-        m.numerator = ir.MetricInput(spec.numerator, is_measure=True)
-        m.denominator = ir.MetricInput(spec.denominator, is_measure=True)
+        m.numerator = ir.MetricInput(str(spec.numerator), is_measure=True)
+        m.denominator = ir.MetricInput(str(spec.denominator), is_measure=True)
         m.filters = _filters(spec.filter)
     else:  # derived
         if not spec.expr:
@@ -404,7 +403,7 @@ def _sk_model(spec: SkSemanticModel, origin: ir.Origin) -> t.Tuple[ir.SemanticMo
         try:
             metrics.append(_sk_metric(m, ir.Origin(origin.file, origin.doc, f"metrics[{i}]")))
         except _FieldError as e:
-            raise _FieldError(f"metrics[{i}].{e.field}", e.message)
+            raise _FieldError(f"metrics[{i}].{e.field}", e.message) from None
     return model, metrics
 
 
@@ -562,7 +561,7 @@ def _field_call(field: str, fn, *args):
     try:
         return fn(*args)
     except ValueError as e:
-        raise _FieldError(field, str(e))
+        raise _FieldError(field, str(e)) from None
 
 
 def _validation_problems(err: ValidationError, file: str, obj: str, prefix: str) -> t.List[Problem]:
@@ -676,10 +675,8 @@ def load_manifest(
     for path in _yaml_files(paths):
         file = str(path)
         if root is not None:
-            try:
+            with contextlib.suppress(ValueError):  # outside the root: keep the path as given
                 file = str(path.resolve().relative_to(root.resolve()))
-            except ValueError:
-                pass
         if not path.exists():
             col.problems.append(Problem(file, "", "", "no such file or folder"))
             continue
