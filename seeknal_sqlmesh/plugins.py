@@ -130,6 +130,12 @@ def plugins() -> t.Tuple[Plugin, ...]:
     return tuple(found.values())
 
 
+@functools.cache
+def node_keys(kind: str) -> t.FrozenSet[str]:
+    """Top-level keys some plugin reads on nodes of `kind` (the loader does not call them unknown)."""
+    return frozenset(key for plugin in plugins() for key in plugin.node_keys(kind))
+
+
 def translate_node(node: Node, ctx: TranslationContext) -> t.Optional[NodeTranslation]:
     """The first plugin translation of `node`, or None when no plugin takes it."""
     for plugin in plugins():

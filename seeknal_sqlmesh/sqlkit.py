@@ -10,7 +10,9 @@ class's dispatch table the first time it renders; SQLMesh adds its macro nodes (
 to the dialects' generators when it is imported. If we rendered with a dialect's own generator before SQLMesh was
 imported, that cached table would lack the macro nodes and SQLMesh would later fail in the same process
 ("Unsupported expression type MacroVar"). Subclasses have caches of their own, so rendering here is safe before and
-after SQLMesh is imported, and costs no SQLMesh import.
+after SQLMesh is imported, and costs no SQLMesh import. (SQLMesh macros are the exception: SQLMesh serializes a macro
+with every global it references, and this module's generator cache cannot be serialized, so `macros/` renders with
+plain sqlglot — macros run inside SQLMesh, after its generators are complete.)
 
 Statements sqlglot cannot express, so they are written as text (each with the reason):
 - StarRocks `CREATE EXTERNAL CATALOG ... COMMENT ... PROPERTIES (...)` (`starrocks/ddl.py`, `_catalog_sql`): sqlglot

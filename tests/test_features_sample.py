@@ -346,7 +346,7 @@ def test_cli_writes_typed_files(sample):
     run("historical", *p, *request, "--format", "csv", "-o", str(folder / "train.data"))
     assert pacsv.read_csv(folder / "train.data").num_rows == len(HAND_CHECKED)
     printed = run("historical", *p, *request, "--format", "csv")
-    assert printed.stdout.splitlines()[0].startswith('"customer_id","product_id","event_time"')
+    assert printed.stdout.splitlines()[0].startswith("customer_id,product_id,event_time")
     assert len(printed.stdout.splitlines()) == len(HAND_CHECKED) + 1 and "no manifest" in printed.stderr
     wrong = runner.invoke(cli, ["features", "historical", *p, *request, "-o", str(folder / "train.txt")])
     assert wrong.exit_code == 2 and "a training set is written as parquet, csv, json" in wrong.output

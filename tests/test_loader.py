@@ -8,7 +8,7 @@ import pytest
 
 from seeknal_sqlmesh.errors import ProjectError
 from seeknal_sqlmesh.project import load_project
-from seeknal_sqlmesh.project.templating import TemplateError, TemplateScope, resolve
+from seeknal_sqlmesh.project.templating import RuntimeValue, TemplateError, TemplateScope, resolve
 from tests.helpers import write_project
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -99,7 +99,7 @@ def test_templating_order_and_runtime_values():
     scope = TemplateScope(params={"region": "EU"}, context={"project_id": "p"}, common={"orders.col": "amount", "rules.ok": "x > 0"})
     text = resolve("SELECT {{ orders.col }} FROM t WHERE r = '{{region}}' AND {{rules.ok}} AND d = '{{ today(-1) }}' {{ unknown }}", scope)
     assert "SELECT amount FROM t WHERE r = 'EU' AND x > 0 AND d = '__seeknal_rt_0__' {{ unknown }}" == text
-    assert scope.runtime[0].macro == "@seeknal_date('day', -1)"
+    assert scope.runtime[0] == RuntimeValue("seeknal_date", ("day", -1))
     with pytest.raises(TemplateError, match="did you mean orders.col"):
         resolve("{{ orders.cols }}", scope)
 

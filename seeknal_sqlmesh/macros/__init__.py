@@ -3,6 +3,9 @@
 SQLMesh restores its macro registry after every project load and re-imports the project's `macros/*.py`, but
 this package is imported once per process, so its `@macro()` decorators register only on the first load. The
 generated `macros/seeknal.py` therefore calls `register()` on every load.
+
+SQLMesh stores each macro used by a model with everything the macro references, as source or as values that must
+print back as Python: keep macros to sqlglot, the standard library and small pure helpers (no module-level caches).
 """
 
 import inspect

@@ -1,21 +1,30 @@
 """`@seeknal_export('transform.daily_revenue', 'target/exports/revenue.csv', 'csv')`: Seeknal's file exposures.
 
 Rendered in SQLMesh's `after_all`, so the file is rewritten after every plan/run from the environment that was
-just updated. Exports of a non-prod environment get the environment name in the file name, so a dev plan never
-overwrites the file prod consumers read; a dev environment only exports models it changed (the others have no
-view of their own there, and their export is prod's).
+just updated. The table read is the model's view in that environment, named by SQLMesh's own rules
+(`runtime/environments.environment_view`). Exports of a non-prod environment get the environment name in the file
+name, so a dev plan never overwrites the file prod consumers read; a dev environment only exports models it changed
+(the others have no view of their own there, and their export is prod's).
 """
 
 from __future__ import annotations
 
 import logging
+import typing as t
 from pathlib import Path
 
 from sqlglot import exp
 from sqlmesh import macro
+from sqlmesh.core.macros import MacroEvaluator
+
+from seeknal_sqlmesh.runtime.environments import environment_view
+
+if t.TYPE_CHECKING:
+    from sqlmesh.core.environment import EnvironmentNamingInfo
 
 logger = logging.getLogger("seeknal_sqlmesh")
-FORMATS = {
+# format -> COPY options (name, value or None for a bare flag)
+FORMATS: t.Dict[str, t.List[t.Tuple[str, t.Optional[str]]]] = {
     "csv": [("FORMAT", "CSV"), ("HEADER", None)],
     "parquet": [("FORMAT", "PARQUET")],
     "json": [("FORMAT", "JSON"), ("ARRAY", "TRUE")],
@@ -24,15 +33,22 @@ FORMATS = {
 
 
 def export_path(relative: str, env: str) -> Path:
+    """The exported file: `relative` to the translated project, `<stem>__<env>` outside prod (our own naming)."""
+    # imported in the function: SQLMesh stores a macro with the globals it uses, and the project folder must be
+    # looked up when the export runs, not frozen into the stored macro
     from seeknal_sqlmesh.runtime.files import project_file
 
     path = project_file(relative)  # an absolute path stays as it is
     return path.with_name(f"{path.stem}__{env}{path.suffix}") if env != "prod" else path
 
 
-def environment_view(model_name: str, env: str) -> exp.Table:
-    schema, table = model_name.split(".", 1)
-    return exp.table_(table, db=schema if env == "prod" else f"{schema}__{env}")
+def naming_info(evaluator: MacroEvaluator) -> t.Optional[EnvironmentNamingInfo]:
+    """How the environment being updated names its views (suffix target, catalog, normalization).
+
+    SQLMesh 0.236 gives `after_all` macros only the environment's name in public (`this_env`); the naming info it
+    renders them with is kept in this private attribute. Read in this one place, so an upgrade changes one line.
+    """
+    return getattr(evaluator, "_environment_naming_info", None)
 
 
 def _nothing() -> exp.Expr:
@@ -41,8 +57,9 @@ def _nothing() -> exp.Expr:
 
 
 @macro()
-def seeknal_export(evaluator, model_name: exp.Expr, path: exp.Expr, fmt: exp.Expr) -> exp.Expr:
-    if "this_env" not in evaluator.locals:
+def seeknal_export(evaluator: MacroEvaluator, model_name: exp.Expr, path: exp.Expr, fmt: exp.Expr) -> exp.Expr:
+    naming = naming_info(evaluator)
+    if "this_env" not in evaluator.locals or naming is None:
         return _nothing()  # rendered outside a plan/run: nothing to export
     if evaluator.dialect not in ("duckdb", None, ""):
         # the file is written by DuckDB's COPY; another engine (a StarRocks gateway) cannot write local files
@@ -53,9 +70,13 @@ def seeknal_export(evaluator, model_name: exp.Expr, path: exp.Expr, fmt: exp.Exp
             evaluator.dialect,
         )
         return _nothing()
+    snapshot = evaluator.get_snapshot(model_name.name)
+    if snapshot is None:
+        logger.warning("seeknal: %s is not a model of this project: %s is not exported", model_name.name, path.name)
+        return _nothing()
     env = evaluator.this_env
-    view = environment_view(model_name.name, env)
-    adapter = getattr(evaluator, "engine_adapter", None)
+    view = environment_view(snapshot, naming, "duckdb")
+    adapter = evaluator.locals.get("engine_adapter")
     if env != "prod" and adapter is not None and not adapter.table_exists(view):
         return _nothing()  # unchanged in this environment: nothing new to export
     target = export_path(path.name, env)

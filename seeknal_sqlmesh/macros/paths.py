@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlglot import exp
 from sqlmesh import macro
+from sqlmesh.core.macros import MacroEvaluator
 
 PROJECT_MARKERS = ("config.py", "config.yaml", "config.yml")
 
@@ -14,6 +15,7 @@ PROJECT_MARKERS = ("config.py", "config.yaml", "config.yml")
 def project_root(model_path: object) -> Path:
     """The SQLMesh project folder: the nearest parent of the model file that holds a config file."""
     if not model_path:
+        # imported in the function: SQLMesh stores a macro with the globals it uses (see macros/__init__.py)
         from seeknal_sqlmesh.runtime.config import project_dir
 
         return project_dir()
@@ -25,7 +27,7 @@ def project_root(model_path: object) -> Path:
 
 
 @macro()
-def seeknal_file(evaluator, relative_path: exp.Expr) -> exp.Literal:
+def seeknal_file(evaluator: MacroEvaluator, relative_path: exp.Expr) -> exp.Literal:
     text = relative_path.name if isinstance(relative_path, exp.Literal) else str(relative_path)
     if Path(text).is_absolute():
         return exp.Literal.string(text)

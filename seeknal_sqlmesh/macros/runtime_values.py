@@ -1,20 +1,25 @@
 """Seeknal's run-time template values (`{{ today(-1) }}`, `{{ month_start }}`, `{{ env(VAR|default) }}`,
-`{{ run_id }}`) as SQLMesh macros, evaluated when the model runs instead of when it is translated."""
+`{{ run_id }}`) as SQLMesh macros, evaluated when the model runs instead of when it is translated.
+
+SQLMesh stores each macro with everything it references (as source, or as values that must print back as Python),
+so macros use sqlglot and the standard library only."""
 
 from __future__ import annotations
 
 import os
+import typing as t
 from datetime import date, datetime, timedelta
 
 from sqlglot import exp
 from sqlmesh import macro
+from sqlmesh.core.macros import MacroEvaluator
 
 
-def _as_date(value) -> date:
+def _as_date(value: t.Union[date, datetime]) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def run_date(evaluator, bound: str = "end") -> date:
+def run_date(evaluator: MacroEvaluator, bound: str = "end") -> date:
     """Seeknal's run date: the last day of the interval SQLMesh processes (see project/templating.py).
 
     Incremental models get the interval from SQLMesh (`start_date`/`end_date`); FULL models get only the execution
@@ -42,19 +47,23 @@ def shift(day: date, unit: str, offset: int) -> date:
 
 @macro()
 def seeknal_date(
-    evaluator, unit: exp.Expr, offset: exp.Expr, bound: exp.Expr = exp.Literal.string("end")
+    evaluator: MacroEvaluator, unit: exp.Expr, offset: exp.Expr, bound: t.Optional[exp.Expr] = None
 ) -> exp.Literal:
-    """'YYYY-MM-DD' of the run date shifted by `offset` days, or the first day of a shifted month/year."""
-    return exp.Literal.string(shift(run_date(evaluator, bound.name), unit.name, int(offset.sql())).isoformat())
+    """'YYYY-MM-DD' of the run date shifted by `offset` days, or the first day of a shifted month/year.
+
+    `bound`: 'end' (default) or 'start' of the processed interval.
+    """
+    day = run_date(evaluator, bound.name if bound is not None else "end")
+    return exp.Literal.string(shift(day, unit.name, int(offset.to_py())).isoformat())
 
 
 @macro()
-def seeknal_env(evaluator, name: exp.Expr, default: exp.Expr) -> exp.Literal:
+def seeknal_env(evaluator: MacroEvaluator, name: exp.Expr, default: exp.Expr) -> exp.Literal:
     return exp.Literal.string(os.environ.get(name.name, default.name))
 
 
 @macro()
-def seeknal_run_id(evaluator) -> exp.Literal:
+def seeknal_run_id(evaluator: MacroEvaluator) -> exp.Literal:
     value = evaluator.locals.get("execution_date") or datetime.now()
     stamp = value.strftime("%Y%m%d_%H%M%S") if isinstance(value, datetime) else str(value)
     return exp.Literal.string(stamp)

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
-from seeknal_sqlmesh.errors import Problems
-from seeknal_sqlmesh.project.models import KINDS, NODE_CLASSES, Node, Project, PythonNodeInfo
+from seeknal_sqlmesh import plugins
+from seeknal_sqlmesh.errors import Problems, did_you_mean
+from seeknal_sqlmesh.project.models import KINDS, NODE_CLASSES, KeyPath, Node, Project, PythonNodeInfo, unknown_keys
 from seeknal_sqlmesh.project.profiles import find_profile, load_profile
 from seeknal_sqlmesh.project.python_nodes import read_python_nodes
 from seeknal_sqlmesh.project.templating import TemplateError, TemplateScope, flatten_common, resolve_value
@@ -32,11 +34,54 @@ def discover(root: Path) -> t.Tuple[t.List[Path], t.List[Path]]:
     return yml, py
 
 
-def _field_of(error: t.Dict[str, t.Any]) -> str:
+def _field_of(error: ErrorDetails) -> str:
     return ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
 
 
-def _build_node(fields: t.Dict[str, t.Any], path: Path, problems: Problems) -> t.Optional[Node]:
+def _dotted(parts: KeyPath) -> str:
+    """("materializations", 0, "lookbak") -> "materializations[0].lookbak"."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def warn_unknown_keys(
+    node: Node,
+    fields: t.Mapping[str, t.Any],
+    problems: Problems,
+    *,
+    dropped: t.Iterable[str] = (),
+    python: bool = False,
+) -> None:
+    """Warn about every key of the node (nested ones too) that nothing reads, naming file, node and key path.
+
+    Seeknal accepts such keys, so this is not an error; but a misspelled key would otherwise change the translation
+    without a word. `dropped`: top-level keys the loader removed before validation (they name its own fields).
+    """
+    kind = node.kind
+    found = [((key,), type(node)) for key in sorted(dropped)] + list(unknown_keys(node))
+    for parts, owner in found:
+        key = str(parts[-1])
+        top = len(parts) == 1
+        if top and key in plugins.node_keys(kind):
+            continue
+        if parts[0] == "materializations" and "materialization" in fields and kind != "feature_group":
+            parts = ("materialization", *parts[2:])  # name it as written: the singular form is entry 0
+        what = "decorator argument" if python and top else "key"
+        advice = owner.IGNORED_KEYS.get(key)
+        if advice:
+            problems.warn(node.path, node.id, _dotted(parts), f"{what} '{key}' is ignored", advice)
+            continue
+        known = [*owner.known_keys(), *(plugins.node_keys(kind) if top else ())]
+        problems.warn(
+            node.path, node.id, _dotted(parts), f"unknown {what} '{key}' is ignored{did_you_mean(key, known)}"
+        )
+
+
+def _build_node(
+    fields: t.Dict[str, t.Any], path: Path, problems: Problems, *, python: bool = False
+) -> t.Optional[Node]:
     kind, name = fields.get("kind"), fields.get("name")
     node_id = f"{kind}.{name}" if name else str(kind)
     if kind not in NODE_CLASSES:
@@ -46,7 +91,9 @@ def _build_node(fields: t.Dict[str, t.Any], path: Path, problems: Problems) -> t
         problems.error(path, node_id, "name", "missing required field 'name'")
         return None
     cls = NODE_CLASSES[kind]
-    data = dict(fields)
+    # Fields the loader sets (where the node came from) are never read from YAML: a YAML `path:` is an unknown key.
+    internal = {n for n, f in cls.model_fields.items() if f.exclude}
+    data = {k: v for k, v in fields.items() if k not in internal}
     if kind in ("semantic_model", "metric"):
         data["raw"] = dict(fields)
     try:
@@ -60,6 +107,7 @@ def _build_node(fields: t.Dict[str, t.Any], path: Path, problems: Problems) -> t
             problems.error(path, node_id, field_name, msg)
         return None
     node.path = path
+    warn_unknown_keys(node, fields, problems, dropped=internal & fields.keys(), python=python)
     return node
 
 
@@ -169,7 +217,7 @@ def load_project(
     seen: t.Dict[str, Path] = {}
     common_flat = flatten_common(project.common)
     for fields, path, info in candidates:
-        node = _build_node(fields, path, problems)
+        node = _build_node(fields, path, problems, python=info is not None)
         if node is None:
             continue
         if node.id in seen:

@@ -1,7 +1,12 @@
 """Typed models of Seeknal 2.13 nodes, one class per kind.
 
 Field names and defaults follow what Seeknal's executors really read (see shared/reference/seeknal.md),
-not what its docs say. Unknown fields are kept (`extra="allow"`) because Seeknal ignores them too.
+not what its docs say. Keys Seeknal accepts but nothing translates (`create_table`, a feature group's `engine`,
+documentation-only keys) are declared too, typed `t.Any`, so a valid project reads without warnings.
+
+Unknown keys are kept (`extra="allow"`) because Seeknal accepts them too, but they are not silent: the loader
+warns about each one (`unknown_keys`), with the nearest known key, so a misspelled `lookbak` does not quietly
+turn into "no lookback". Never read a key through `model_extra`: declare it.
 """
 
 from __future__ import annotations
@@ -29,10 +34,59 @@ KINDS = (
 class Lenient(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, arbitrary_types_allowed=True)
 
+    # Keys Seeknal documents but ignores, with what to write instead: warned about with this advice.
+    IGNORED_KEYS: t.ClassVar[t.Dict[str, str]] = {}
+    # Keys read before validation, under another field's name (the singular `materialization:`).
+    RENAMED_KEYS: t.ClassVar[t.Tuple[str, ...]] = ()
+
+    @classmethod
+    def known_keys(cls) -> t.List[str]:
+        """The YAML keys this model reads (aliases where a field has one; never the loader's own fields)."""
+        keys = [f.alias or name for name, f in cls.model_fields.items() if not f.exclude]
+        return [*keys, *cls.RENAMED_KEYS]
+
+
+KeyPath = t.Tuple[t.Union[str, int], ...]
+
+
+def unknown_keys(model: BaseModel, at: KeyPath = ()) -> t.Iterator[t.Tuple[KeyPath, t.Type[Lenient]]]:
+    """(path of the key, model class that does not know it) for every key of `model` and of the models nested in
+    it that no field reads. Paths are as the data was validated: `("materializations", 0, "lookbak")`."""
+    if not isinstance(model, Lenient):
+        return
+    for key in model.model_extra or {}:
+        yield (*at, key), type(model)
+    for name, info in type(model).model_fields.items():
+        if info.exclude:
+            continue
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            yield from unknown_keys(value, (*at, name))
+        elif isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                yield from unknown_keys(item, (*at, name, i))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from unknown_keys(item, (*at, name, str(key)))
+
+
+def _days(value: t.Any) -> t.Any:
+    """A lookback in days: Seeknal reads an integer; its docs show "7d", which we accept too."""
+    if isinstance(value, str) and value.strip().lower().endswith("d") and value.strip()[:-1].isdigit():
+        return int(value.strip()[:-1])
+    return value
+
 
 class ColumnSpec(Lenient):
     description: str = ""
     dtype: t.Optional[str] = None
+
+
+def _named(item: t.Any) -> t.Tuple[str, t.Any]:
+    """An entry of a list-form `columns:` / `features:` -> (name, its spec without the name)."""
+    if isinstance(item, dict) and "name" in item:
+        return str(item["name"]), {k: v for k, v in item.items() if k != "name"}
+    return str(item), {}
 
 
 class Materialization(Lenient):
@@ -47,6 +101,13 @@ class Materialization(Lenient):
     lookback: t.Optional[int] = None
     unique_keys: t.List[str] = Field(default_factory=list)
     partition_by: t.List[str] = Field(default_factory=list)
+    # Read by Seeknal's Iceberg / PostgreSQL writers; SQLMesh decides these itself, so they are not translated.
+    create_table: t.Any = None
+    cascade: t.Any = None
+    when_matched_update_if: t.Any = None
+    compare_columns: t.Any = None
+    when_not_matched: t.Any = None
+    max_batch_bytes: t.Any = None
 
     @field_validator("unique_keys", "partition_by", mode="before")
     @classmethod
@@ -57,15 +118,14 @@ class Materialization(Lenient):
 
     @field_validator("lookback", mode="before")
     @classmethod
-    def _lookback_days(cls, v):
-        # Seeknal accepts an integer number of days; docs show "7d", which we accept too.
-        if isinstance(v, str) and v.strip().lower().endswith("d") and v.strip()[:-1].isdigit():
-            return int(v.strip()[:-1])
-        return v
+    def _lookback_days(cls, v: t.Any) -> t.Any:
+        return _days(v)
 
 
 class Freshness(Lenient):
     time_column: t.Optional[str] = None
+    warn_after: t.Any = None  # documented by Seeknal, not read by its executor
+    error_after: t.Any = None
 
 
 class Schedule(Lenient):
@@ -76,10 +136,13 @@ class Schedule(Lenient):
 class Node(Lenient):
     """Fields shared by every kind."""
 
+    RENAMED_KEYS = ("materialization",)  # one target, read as `materializations: [...]`
+
     kind: str
     name: str
     description: str = ""
     owner: t.Optional[str] = None
+    owners: t.Any = None  # Seeknal forwards it to its catalog (Atlas); nothing to translate
     tags: t.List[str] = Field(default_factory=list)
     inputs: t.List[str] = Field(default_factory=list)
     columns: t.Dict[str, ColumnSpec] = Field(default_factory=dict)
@@ -143,7 +206,7 @@ class Node(Lenient):
         if v is None:
             return {}
         if isinstance(v, list):  # `columns: [{name, description}]`
-            return {c["name"]: c for c in v if isinstance(c, dict) and "name" in c}
+            return dict(_named(c) for c in v if isinstance(c, dict) and "name" in c)
         return {k: ({"description": d} if isinstance(d, str) or d is None else d) for k, d in v.items()}
 
     @field_validator("schedule", mode="before")
@@ -155,13 +218,16 @@ class Node(Lenient):
     @classmethod
     def _normalize_materialization(cls, data):
         # `materialization` (one dict) or `materializations` (a list); both is an error in Seeknal.
+        # (A feature group's `materialization` is its own field: event time, offline and online stores.)
         if not isinstance(data, dict):
             return data
-        single = data.get("materialization")
-        if single is not None and data.get("kind") != "feature_group":
-            if data.get("materializations"):
-                raise ValueError("use either 'materialization' or 'materializations', not both")
-            data = {**data, "materializations": [single]}
+        if data.get("kind") != "feature_group" and "materialization" in data:
+            data = dict(data)
+            single = data.pop("materialization")
+            if single is not None:
+                if data.get("materializations"):
+                    raise ValueError("use either 'materialization' or 'materializations', not both")
+                data["materializations"] = [single]
         if data.get("materializations") is None:
             data = {**data, "materializations": []}
         return data
@@ -171,8 +237,11 @@ class Node(Lenient):
 
 
 class SourceNode(Node):
+    IGNORED_KEYS = {"connection": "Seeknal 2.13 ignores a top-level connection too: write it as params.connection"}
+
     source: str
     table: t.Optional[str] = None
+    schema_: t.Any = Field(default=None, alias="schema")  # `[{name, data_type}]`: documentation only in Seeknal
 
     @field_validator("source")
     @classmethod
@@ -208,6 +277,13 @@ class FeatureGroupMaterialization(Lenient):
     event_time_col: t.Optional[str] = None
     offline: t.Any = True
     online: t.Any = False
+    # An extension (Seeknal ignores it): recompute the last N daily intervals on every run (translators/feature_group.py)
+    lookback: t.Optional[int] = None
+
+    @field_validator("lookback", mode="before")
+    @classmethod
+    def _lookback_days(cls, v: t.Any) -> t.Any:
+        return _days(v)
 
 
 class FeatureGroupNode(Node):
@@ -215,6 +291,13 @@ class FeatureGroupNode(Node):
     transform: t.Optional[str] = None
     features: t.Dict[str, ColumnSpec] = Field(default_factory=dict)
     materialization: FeatureGroupMaterialization = Field(default_factory=FeatureGroupMaterialization)
+    # Passed to Seeknal's offline-store write (engine duckdb|spark, write window and mode): the translated model is
+    # a table SQLMesh builds, so none of them is translated.
+    engine: t.Any = None
+    feature_start_time: t.Any = None
+    feature_end_time: t.Any = None
+    mode: t.Any = None
+    tests: t.Any = None  # documented, never run by Seeknal
 
     @field_validator("entity", mode="before")
     @classmethod
@@ -228,8 +311,8 @@ class FeatureGroupNode(Node):
     def _features(cls, v):
         if v is None:
             return {}
-        if isinstance(v, list):
-            return {str(f): {} if not isinstance(f, dict) else f for f in v}
+        if isinstance(v, list):  # `features: [name, {name, description, dtype}]`
+            return dict(_named(f) for f in v)
         return {k: ({"description": d} if isinstance(d, str) or d is None else d) for k, d in v.items()}
 
     @property
@@ -243,6 +326,12 @@ class FeatureGroupNode(Node):
 
 
 class AggregationFeature(Lenient):
+    IGNORED_KEYS = dict.fromkeys(
+        ("window", "functions"),
+        "Seeknal's documented `window` + `functions` form is ignored by its executor: "
+        "write rolling: [{window: [7], aggs: [sum]}]",
+    )
+
     name: str
     column: t.Optional[str] = None
     basic: t.List[str] = Field(default_factory=list)
@@ -272,6 +361,8 @@ class SecondOrderFeature(Lenient):
     window: t.Optional[t.List[int]] = None
     ratio: t.Optional[t.Dict[str, t.Any]] = None
     since: t.Optional[t.Dict[str, t.Any]] = None
+    percentile: t.Any = None  # pass Seeknal's validation, ignored by its engine (the translator warns)
+    delta: t.Any = None
 
 
 class SecondOrderAggregationNode(Node):
@@ -288,6 +379,8 @@ class SecondOrderAggregationNode(Node):
 
 
 class ProfileSpec(Lenient):
+    IGNORED_KEYS = {"max_top_values": "Seeknal reads it from params: write it as profile.params.max_top_values"}
+
     columns: t.List[str] = Field(default_factory=list)
     params: t.Dict[str, t.Any] = Field(default_factory=dict)
 
@@ -330,6 +423,11 @@ class RuleNode(Node):
 
 
 class ExposureNode(Node):
+    IGNORED_KEYS = {
+        "path": "Seeknal 2.13 fails on a top-level path: write it as params.path",
+        "format": "Seeknal 2.13 fails on a top-level format: write it as params.format",
+    }
+
     type: str
     depends_on: t.List[str] = Field(default_factory=list)
     url: t.Optional[str] = None
@@ -345,7 +443,11 @@ class ExposureNode(Node):
 
 
 class SemanticNode(Node):
-    """semantic_model and metric: metadata for the semantic layer, kept verbatim."""
+    """semantic_model and metric: metadata for the semantic layer, kept verbatim (`raw`).
+
+    The semantic layer (a plugin) reads them; the subclasses only declare the keys Seeknal 2.13 knows for each kind,
+    so that they are not reported as unknown.
+    """
 
     model: t.Optional[str] = None
     raw: t.Dict[str, t.Any] = Field(default_factory=dict, exclude=True)
@@ -354,15 +456,37 @@ class SemanticNode(Node):
     @classmethod
     def _metric_inputs(cls, data):
         # a derived metric's `inputs: [{metric, alias, offset}]` names metrics, not upstream nodes
-        if isinstance(data, dict) and isinstance(data.get("inputs"), list):
-            if any(isinstance(i, dict) and "ref" not in i for i in data["inputs"]):
-                data = {k: v for k, v in data.items() if k != "inputs"}
+        inputs = data.get("inputs") if isinstance(data, dict) else None
+        if isinstance(inputs, list) and any(isinstance(i, dict) and "ref" not in i for i in inputs):
+            data = {k: v for k, v in data.items() if k != "inputs"}
         return data
+
+
+class SemanticModelNode(SemanticNode):
+    default_time_dimension: t.Any = None
+    entities: t.Any = None
+    dimensions: t.Any = None
+    measures: t.Any = None
+    joins: t.Any = None
+    metrics: t.Any = None
+
+
+class MetricNode(SemanticNode):
+    type: t.Any = None
+    measure: t.Any = None
+    filter: t.Any = None
+    numerator: t.Any = None
+    denominator: t.Any = None
+    expr: t.Any = None
+    grain_to_date: t.Any = None
+    aliases: t.Any = None
 
 
 class MLModelNode(Node):
     output_columns: t.List[str] = Field(default_factory=list)
     training: t.Dict[str, t.Any] = Field(default_factory=dict)
+    aggregation: t.Any = None  # in Seeknal's `draft model` template, ignored by its executor
+    tests: t.Any = None
 
 
 NODE_CLASSES: t.Dict[str, t.Type[Node]] = {
@@ -375,8 +499,8 @@ NODE_CLASSES: t.Dict[str, t.Type[Node]] = {
     "profile": ProfileNode,
     "rule": RuleNode,
     "exposure": ExposureNode,
-    "semantic_model": SemanticNode,
-    "metric": SemanticNode,
+    "semantic_model": SemanticModelNode,
+    "metric": MetricNode,
 }
 
 

@@ -4,6 +4,7 @@ found by reading the files with `ast` — never by importing or running them."""
 from __future__ import annotations
 
 import ast
+import difflib
 import typing as t
 from pathlib import Path
 
@@ -15,6 +16,24 @@ DECORATOR_KINDS = {
     "transform": "transform",
     "feature_group": "feature_group",
     "second_order_aggregation": "second_order_aggregation",
+}
+# The named arguments of Seeknal 2.13's decorators (seeknal.pipeline.decorators). Every other keyword argument lands
+# in the node's `params` (its `**params`), which the function reads with `ctx.get_param(name)`.
+DECORATOR_ARGUMENTS = {
+    "source": {"name", "source", "table", "columns", "tags", "materialization", "query", "connection"},
+    "transform": {"name", "sql", "inputs", "tags", "materialization"},
+    "feature_group": {"name", "entity", "features", "inputs", "materialization", "tags"},
+    "second_order_aggregation": {
+        "name",
+        "id_col",
+        "feature_date_col",
+        "features",
+        "application_date_col",
+        "description",
+        "owner",
+        "tags",
+        "materialization",
+    },
 }
 
 
@@ -62,6 +81,30 @@ def _ref_calls(func: ast.FunctionDef) -> t.List[str]:
     return list(dict.fromkeys(refs))
 
 
+def _decorator_params(
+    kind: str, fields: t.Dict[str, t.Any], path: Path, function: str, problems: Problems
+) -> t.Dict[str, t.Any]:
+    """Seeknal's `**params`: the keyword arguments that are not the decorator's own, plus `query`/`connection` of
+    `@source` (params in YAML too). A name close to one of the decorator's arguments is probably a typo: warn."""
+    known = DECORATOR_ARGUMENTS[kind]
+    params = dict(fields.pop("params", None) or {})  # an explicit params={...} (our YAML spelling) is kept
+    for key in [k for k in fields if k not in known and k not in ("kind", "transform", "source")]:
+        params[key] = fields.pop(key)
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
+        if close:
+            problems.warn(
+                path,
+                f"{kind}.{fields.get('name', function)}",
+                key,
+                f"decorator argument '{key}' is passed to the function as a parameter (did you mean: {close[0]}?)",
+            )
+    if kind == "source":
+        for key in ("query", "connection"):
+            if key in fields:
+                params[key] = fields.pop(key)
+    return params
+
+
 def read_python_nodes(path: Path, problems: Problems) -> t.List[t.Tuple[t.Dict[str, t.Any], PythonNodeInfo]]:
     """Return (node fields as YAML would have them, python info) for each decorated function in `path`."""
     source = path.read_text()
@@ -93,12 +136,7 @@ def read_python_nodes(path: Path, problems: Problems) -> t.List[t.Tuple[t.Dict[s
             fields.setdefault(
                 "source", ""
             )  # the function body returns the data source (see translators/python_node.py)
-        if kind == "source":  # @source(query=..., connection=...) are params in YAML
-            params = dict(fields.get("params") or {})
-            for key in ("query", "connection"):
-                if key in fields:
-                    params[key] = fields.pop(key)
-            fields["params"] = params
+        fields["params"] = _decorator_params(kind, fields, path, func.name, problems)
         if materialize and "materializations" not in fields and "materialization" not in fields:
             fields["materializations"] = materialize
         func_source = "".join(lines[func.lineno - 1 : func.end_lineno])

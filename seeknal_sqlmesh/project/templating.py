@@ -25,9 +25,11 @@ class TemplateError(ValueError):
 
 @dataclass(frozen=True)
 class RuntimeValue:
-    """A value only known when SQLMesh runs the model, expressed as a SQLMesh macro call."""
+    """A value only known when SQLMesh runs the model: a call of one of the seeknal SQLMesh macros
+    (seeknal_sqlmesh/macros), built as SQL by `translators.sql.macro_call`."""
 
-    macro: str  # e.g. "@seeknal_date('day', 0)" or "@seeknal_date('month', -1)"
+    macro: str  # e.g. "seeknal_date"
+    args: t.Tuple[t.Union[str, int], ...] = ()  # ("day", 0) -> @seeknal_date('day', 0)
 
 
 @dataclass
@@ -50,29 +52,28 @@ class TemplateScope:
 # run executed on D+1 processes D). `@seeknal_date` computes it for every model kind (SQLMesh's own `@end_ds` is
 # undefined for FULL models).
 _RUN_DATES = {
-    "today": "@seeknal_date('day', 0)",
-    "date": "@seeknal_date('day', 0)",
-    "run_date": "@seeknal_date('day', 0)",
-    "end_date": "@seeknal_date('day', 0)",
-    "start_date": "@seeknal_date('day', 0, 'start')",
-    "yesterday": "@seeknal_date('day', -1)",
-    "run_id": "@seeknal_run_id()",
+    "today": RuntimeValue("seeknal_date", ("day", 0)),
+    "date": RuntimeValue("seeknal_date", ("day", 0)),
+    "run_date": RuntimeValue("seeknal_date", ("day", 0)),
+    "end_date": RuntimeValue("seeknal_date", ("day", 0)),
+    "start_date": RuntimeValue("seeknal_date", ("day", 0, "start")),
+    "yesterday": RuntimeValue("seeknal_date", ("day", -1)),
+    "run_id": RuntimeValue("seeknal_run_id"),
 }
 
 
-def _runtime_macro(expr: str) -> t.Optional[str]:
+def _runtime_value(expr: str) -> t.Optional[RuntimeValue]:
     if expr in _RUN_DATES:
         return _RUN_DATES[expr]
     m = _FUNC.match(expr)
     if m:
         unit = {"today": "day", "month_start": "month", "year_start": "year"}[m.group(1)]
-        offset = int(m.group(2) or 0)
-        return f"@seeknal_date('{unit}', {offset})"
+        return RuntimeValue("seeknal_date", (unit, int(m.group(2) or 0)))
     m = _ENV.match(expr)
     if m:
         spec = (m.group(1) or m.group(2)).strip().strip("'\"")
         var, _, default = spec.partition("|")
-        return f"@seeknal_env('{var.strip()}', '{default.strip()}')"
+        return RuntimeValue("seeknal_env", (var.strip(), default.strip()))
     return None
 
 
@@ -86,9 +87,9 @@ def resolve(text: str, scope: TemplateScope) -> str:
             return _to_text(scope.params[expr])
         if expr in scope.context:
             return _to_text(scope.context[expr])
-        macro = _runtime_macro(expr)
-        if macro is not None:
-            return scope.token_for(RuntimeValue(macro))
+        value = _runtime_value(expr)
+        if value is not None:
+            return scope.token_for(value)
         if expr in scope.common:
             return _to_text(scope.common[expr])
         if "." in expr and scope.common:

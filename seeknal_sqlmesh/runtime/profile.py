@@ -30,12 +30,15 @@ All SQL runs in DuckDB on the given DataFrame (or DuckDB relation), built with s
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import typing as t
 
 import duckdb
 import pandas as pd
 from sqlglot import exp
+
+from seeknal_sqlmesh.sqlkit import alias, col, to_sql
 
 OUTPUT_COLUMNS = {"column_name": "VARCHAR", "metric": "VARCHAR", "value": "VARCHAR", "detail": "VARCHAR"}
 TABLE = "_table_"
@@ -83,14 +86,6 @@ def column_category(duckdb_type: str) -> str:
     return "other"
 
 
-def _sql(e: exp.Expr) -> str:
-    return e.sql("duckdb")
-
-
-def _col(name: str) -> exp.Column:
-    return exp.column(name, quoted=True)
-
-
 def _varchar(e: exp.Expr) -> exp.Expr:
     return exp.cast(e, exp.DataType.build("VARCHAR"))
 
@@ -122,7 +117,7 @@ def _epoch(e: exp.Expr) -> exp.Expr:
 def _metric_expressions(
     column: str, category: str, duckdb_type: str, now: t.Optional[dt.datetime]
 ) -> t.List[t.Tuple[str, exp.Expr]]:
-    c = _col(column)
+    c = col(column)
     rows = exp.Count(this=exp.Star())
     nulls = exp.Sub(this=exp.Count(this=exp.Star()), expression=exp.Count(this=c.copy()))
     metrics: t.List[t.Tuple[str, exp.Expr]] = [
@@ -144,7 +139,7 @@ def _metric_expressions(
             quantile = exp.Anonymous(this="approx_quantile", expressions=[q_arg.copy(), exp.Literal.number(q)])
             metrics.append((label, _varchar(quantile)))
     elif category == "temporal":
-        latest = exp.Max(this=c.copy())
+        latest: exp.Expr = exp.Max(this=c.copy())
         if duckdb_type.upper() == "DATE":
             latest = exp.cast(latest, exp.DataType.build("TIMESTAMP"))
         hours = exp.Div(
@@ -161,7 +156,7 @@ def _metric_expressions(
 
 def _top_values_query(column: str, limit: int) -> exp.Select:
     """One row, one column: the `top_values` detail text (or NULL)."""
-    c = _col(column)
+    c = col(column)
     non_null = exp.select(exp.Count(this=c.copy())).from_(exp.to_table(INPUT)).subquery()
     by_count = [exp.Ordered(this=exp.column("count"), desc=True), exp.Ordered(this=exp.column("value"))]
     ranked = (
@@ -187,6 +182,14 @@ def _top_values_query(column: str, limit: int) -> exp.Select:
     )
     listed = exp.ArrayAgg(this=exp.Order(this=entry, expressions=by_count))
     return exp.select(_varchar(listed)).from_(ranked.subquery("top"))
+
+
+def _single_row(con: duckdb.DuckDBPyConnection, query: exp.Query) -> t.Tuple[t.Any, ...]:
+    """The row of a query that returns exactly one (aggregates without GROUP BY, even over no rows)."""
+    row = con.execute(to_sql(query)).fetchone()
+    if row is None:
+        raise RuntimeError(f"expected one row from {to_sql(query)}")
+    return row
 
 
 def _as_relation(con: duckdb.DuckDBPyConnection, data: t.Any) -> None:
@@ -215,7 +218,7 @@ def compute_profile(
     con = duckdb.connect()
     try:
         _as_relation(con, data)
-        available = list(con.sql(_sql(exp.select("*").from_(exp.to_table(RAW)).limit(0))).columns)
+        available = list(con.sql(to_sql(exp.select("*").from_(exp.to_table(RAW)).limit(0))).columns)
         wanted = list(dict.fromkeys(columns or available))
         lower = {c.lower(): c for c in available}
         missing = [c for c in wanted if c.lower() not in lower]
@@ -229,17 +232,16 @@ def compute_profile(
         declared = {k.lower(): v for k, v in (column_types or {}).items()}
         for name in available:
             declared_type = declared.get(name.lower())
-            expr: exp.Expr = _col(name)
+            expr: exp.Expr = col(name)
             if declared_type:
-                try:
+                # a type sqlglot cannot read: profile the column as pandas delivered it
+                with contextlib.suppress(Exception):
                     expr = exp.cast(expr, exp.DataType.build(declared_type, dialect="duckdb"))
-                except Exception:  # a type sqlglot cannot read: profile the column as pandas delivered it
-                    pass
-            projections.append(exp.alias_(expr, exp.to_identifier(name, quoted=True)))
+            projections.append(alias(expr, name))
         prepare = exp.select(*projections).from_(exp.to_table(RAW))
-        con.execute(_sql(exp.Create(this=exp.to_table(INPUT), kind="VIEW", expression=prepare, replace=True)))
-        described = con.sql(_sql(exp.select("*").from_(exp.to_table(INPUT)).limit(0)))
-        types = dict(zip(described.columns, (str(t_) for t_ in described.types)))
+        con.execute(to_sql(exp.Create(this=exp.to_table(INPUT), kind="VIEW", expression=prepare, replace=True)))
+        described = con.sql(to_sql(exp.select("*").from_(exp.to_table(INPUT)).limit(0)))
+        types = dict(zip(described.columns, (str(t_) for t_ in described.types), strict=True))
 
         plan: t.List[t.Tuple[str, str]] = [(TABLE, "row_count")]
         selects: t.List[exp.Expr] = [_varchar(exp.Count(this=exp.Star()))]
@@ -252,14 +254,14 @@ def compute_profile(
             if category == "categorical":
                 categorical.append(name)
         query = exp.select(*[exp.alias_(e, f"m{i}") for i, e in enumerate(selects)]).from_(exp.to_table(INPUT))
-        values = con.execute(_sql(query)).fetchone()
+        values = _single_row(con, query)
 
         rows: t.List[t.Tuple[str, str, t.Optional[str], t.Optional[str]]] = []
         by_column: t.Dict[str, t.List[t.Tuple[str, str, t.Optional[str], t.Optional[str]]]] = {}
-        for (name, metric), value in zip(plan, values):
+        for (name, metric), value in zip(plan, values, strict=True):
             by_column.setdefault(name, []).append((name, metric, value, None))
         for name in categorical:
-            (detail,) = con.execute(_sql(_top_values_query(name, max_top_values))).fetchone()
+            (detail,) = _single_row(con, _top_values_query(name, max_top_values))
             by_column[name].append((name, "top_values", None, detail))
         for name in [TABLE, *wanted]:
             rows.extend(by_column.get(name, []))

@@ -46,6 +46,7 @@ def translate_node(node: Node, ctx: TranslationContext) -> NodeTranslation:
 
 def translator_for(node: Node) -> t.Callable[[t.Any, TranslationContext], NodeTranslation]:
     if node.python:
+        # imported on first use: Python nodes need DuckDB and pandas (a second to import), most projects have none
         from seeknal_sqlmesh.translators import python_node
 
         return python_node.translate
@@ -70,6 +71,7 @@ def translate_project(
     Raises `ProjectError` (exit code 2) listing every problem; nothing is written then. With `check=True`
     nothing is written either: the result's `stale` lists the files that a translation would change.
     """
+    # imported here, not at the top: they load SQLMesh itself, which `import seeknal_sqlmesh` should not cost
     from seeknal_sqlmesh.translators.assemble import assemble
     from seeknal_sqlmesh.translators.output import stale_files, write_atomically
 

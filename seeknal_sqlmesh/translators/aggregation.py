@@ -67,6 +67,7 @@ import sqlglot
 from sqlglot import exp
 
 from seeknal_sqlmesh.project.models import AggregationNode, Node
+from seeknal_sqlmesh.sqlkit import alias, col
 from seeknal_sqlmesh.translators.base import NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.kinds import sql_model
 
@@ -95,14 +96,6 @@ CANONICAL = {
 ROLLING_AGGS = {"count", "sum", "avg", "mean", "min", "max"}
 SINCE_AGGS = {"count", "sum"}
 DAILY = "__seeknal_daily"
-
-
-def quoted(name: str) -> exp.Column:
-    return exp.column(name, quoted=True)
-
-
-def alias(expression: exp.Expr, name: str) -> exp.Alias:
-    return exp.alias_(expression, exp.to_identifier(name, quoted=True))
 
 
 def agg_call(name: str, arg: exp.Expr) -> exp.Expr:
@@ -247,17 +240,17 @@ class _Daily:
         key = (column, stat)
         if key not in self.columns:
             self.columns[key] = f"__seeknal_day_{len(self.columns)}_{stat}"
-        return quoted(self.columns[key])
+        return col(self.columns[key])
 
     def expressions(self) -> t.List[exp.Expr]:
-        return [alias(agg_call(stat, quoted(column)), name) for (column, stat), name in self.columns.items()]
+        return [alias(agg_call(stat, col(column)), name) for (column, stat), name in self.columns.items()]
 
 
 def _window(agg: exp.Expr, id_col: str, date_col: str, days: int) -> exp.Window:
     return exp.Window(
         this=agg,
-        partition_by=[quoted(id_col)],
-        order=exp.Order(expressions=[exp.Ordered(this=quoted(date_col))]),
+        partition_by=[col(id_col)],
+        order=exp.Order(expressions=[exp.Ordered(this=col(date_col))]),
         spec=exp.WindowSpec(
             kind="RANGE",
             start=exp.Interval(this=exp.Literal.string(str(days)), unit=exp.var("DAY")),
@@ -312,10 +305,10 @@ def build_query(node: AggregationNode, source: exp.Table, ctx: TranslationContex
     for i, feature in enumerate(node.features):
         where = f"features[{i}]"
         column = feature.column or feature.name
-        col = quoted(column)
+        value = col(column)
         basic = agg_list(node, feature.basic, ctx, f"{where}.basic", set(BASIC_AGGS)) if feature.basic else []
         for agg in basic or []:
-            expr = persisted_type(agg, agg_call(BASIC_AGGS[agg.lower()], col.copy()))
+            expr: exp.Expr = persisted_type(agg, agg_call(BASIC_AGGS[agg.lower()], value.copy()))
             columns.append((f"{feature.name}_{CANONICAL[agg.lower()]}", expr, None))
         for j, rolling in enumerate(feature.rolling):
             field_name = f"{where}.rolling[{j}]"
@@ -350,29 +343,31 @@ def build_query(node: AggregationNode, source: exp.Table, ctx: TranslationContex
                 continue
             for agg in aggs:
                 if agg.lower() == "count":
-                    expr: exp.Expr = exp.Count(this=exp.case().when(condition.copy(), exp.Literal.number(1)))
+                    expr = exp.Count(this=exp.case().when(condition.copy(), exp.Literal.number(1)))
                 else:
                     expr = persisted_type(
-                        "sum", exp.Sum(this=exp.case().when(condition.copy(), col.copy()).else_(exp.Literal.number(0)))
+                        "sum",
+                        exp.Sum(this=exp.case().when(condition.copy(), value.copy()).else_(exp.Literal.number(0))),
                     )
                 columns.append((f"{feature.name}_{CANONICAL[agg.lower()]}_if", expr, None))
     if len(ctx.problems.items) > errors_before:
         return None
 
     names = duckdb_dedupe([*keys, *(name for name, _, _ in columns)])[len(keys) :]
-    key_cols = [quoted(k) for k in keys]
-    grouped = [alias(expr, name) for name, (_, expr, _) in zip(names, columns) if expr is not None]
+    key_cols = [col(k) for k in keys]
+    grouped = [alias(expr, name) for name, (_, expr, _) in zip(names, columns, strict=True) if expr is not None]
 
     if not daily.columns:
-        select = exp.select(*key_cols, *grouped).from_(source).group_by(*[quoted(k) for k in keys])
-        return select.order_by(*[quoted(k) for k in keys])
+        select = exp.select(*key_cols, *grouped).from_(source).group_by(*[col(k) for k in keys])
+        return select.order_by(*[col(k) for k in keys])
 
-    inner = exp.select(*key_cols, *grouped, *daily.expressions()).from_(source).group_by(*[quoted(k) for k in keys])
-    outer_columns: t.List[exp.Expr] = [quoted(k) for k in keys]
-    for name, (_, expr, window) in zip(names, columns):
-        outer_columns.append(quoted(name) if expr is not None else alias(window, name))
+    inner = exp.select(*key_cols, *grouped, *daily.expressions()).from_(source).group_by(*[col(k) for k in keys])
+    outer_columns: t.List[exp.Expr] = [col(k) for k in keys]
+    for name, (_, _, window) in zip(names, columns, strict=True):
+        # grouped columns are computed in the daily rows already; windows run over them here
+        outer_columns.append(col(name) if window is None else alias(window, name))
     query = exp.select(*outer_columns).from_(exp.to_table(DAILY)).with_(DAILY, as_=inner)
-    return query.order_by(*[quoted(k) for k in keys])
+    return query.order_by(*[col(k) for k in keys])
 
 
 def translate_generated(

@@ -9,9 +9,11 @@ from seeknal_sqlmesh import plugins
 from seeknal_sqlmesh.contract import Layout, Manifest, NodeEntry
 from seeknal_sqlmesh.project.models import Project
 from seeknal_sqlmesh.runtime.config import GATEWAY_MODELS_KEY
+from seeknal_sqlmesh.sqlkit import to_sql
 from seeknal_sqlmesh.translators.base import AuditSpec, ModelSpec, NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.gateways import gateways_from_profile
 from seeknal_sqlmesh.translators.output import GENERATED_HEADER, dump_yaml, render_all
+from seeknal_sqlmesh.translators.sql import macro_call
 
 DEFAULT_GATEWAY = "duckdb"
 EXTERNAL_WITHOUT_GATEWAY = "iceberg"  # Iceberg sources: a catalog the default engine must attach (see README)
@@ -125,7 +127,7 @@ def extra_dependencies(project: Project, ctx: TranslationContext, target: str, n
             "SQLMesh audits run right after their model; check the downstream node instead",
         )
         return []
-    return [ctx.table_of(o).sql("duckdb") for o in others]
+    return [to_sql(ctx.table_of(o)) for o in others]
 
 
 def _descendants(project: Project, node_id: str) -> t.Set[str]:
@@ -156,18 +158,18 @@ def assemble(
 
     for node_id in project.order:
         for target, audit in pieces[node_id].audits_for:
-            spec = by_node.get(target)
+            audited = by_node.get(target)
             node = project.nodes[node_id]
-            if spec is None:
+            if audited is None:
                 ctx.error(node, "inputs", f"'{target}' is not a model SQLMesh builds, so it cannot be audited")
                 continue
             if isinstance(audit, AuditSpec):
-                spec.custom_audits.append(audit)
-                spec.depends_on.extend(
-                    d for d in extra_dependencies(project, ctx, target, node_id) if d not in spec.depends_on
+                audited.custom_audits.append(audit)
+                audited.depends_on.extend(
+                    d for d in extra_dependencies(project, ctx, target, node_id) if d not in audited.depends_on
                 )
             else:
-                spec.audits.append(audit)
+                audited.audits.append(audit)
 
     assign_gateways(project, ctx, pieces)
     contributions = plugins.assemble(plugins.Assembly(project, ctx, pieces))
@@ -177,14 +179,14 @@ def assemble(
     files: t.Dict[str, str] = {Layout.CONFIG_PY: CONFIG_PY, Layout.MACROS_PY: MACROS_PY}
     model_files: t.Dict[str, ModelSpec] = {}
     sql_specs = []
-    for name, spec in sorted(specs.items()):
+    for _, spec in sorted(specs.items()):
         base = f"models/{spec.schema_name}/{spec.table_name}"
         model_files[f"{base}.py" if spec.python_source is not None else f"{base}.sql"] = spec
         if spec.python_source is not None:
             files[f"{base}.py"] = spec.python_source
         else:
             sql_specs.append(spec)
-    for spec, rendered in zip(sql_specs, render_all(sql_specs)):
+    for spec, rendered in zip(sql_specs, render_all(sql_specs), strict=True):
         if isinstance(rendered, Exception):  # SQLMesh rejected the model: report it on the node, keep collecting
             ctx.error(spec.node, "", f"SQLMesh rejects the translated model {spec.name}: {rendered}")
             continue
@@ -213,7 +215,7 @@ def assemble(
     for path, spec in model_files.items():
         if spec.gateway:
             gateway_models.setdefault(spec.gateway, []).append(path)
-            for audit in spec.custom_audits[:1]:
+            if spec.custom_audits:
                 gateway_models[spec.gateway].append(f"audits/{spec.schema_name}__{spec.table_name}.sql")
     gateway_models = {g: sorted(paths) for g, paths in sorted(gateway_models.items())}
     files[Layout.SETTINGS] = dump_yaml(settings(project, overrides, start, after_all, gateway_models))
@@ -247,6 +249,4 @@ def assemble(
 
 def export_statement(export: t.Dict[str, t.Any]) -> str:
     """An `after_all` statement: SQLMesh runs it after every plan/run, in the environment being updated."""
-    from seeknal_sqlmesh.translators.sql import macro_call
-
-    return macro_call("seeknal_export", export["model"], export["path"], export["format"]).sql(dialect="duckdb")
+    return to_sql(macro_call("seeknal_export", export["model"], export["path"], export["format"]))

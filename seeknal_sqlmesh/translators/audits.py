@@ -9,10 +9,12 @@ from __future__ import annotations
 import typing as t
 
 from sqlglot import exp
+from sqlmesh.core import dialect as sqlmesh_dialect
 
 from seeknal_sqlmesh.project.models import Node
+from seeknal_sqlmesh.sqlkit import col
 from seeknal_sqlmesh.translators.base import AuditSpec, ModelSpec, TranslationContext
-from seeknal_sqlmesh.translators.sql import SQLTranslationError, parse_statements
+from seeknal_sqlmesh.translators.sql import SQLTranslationError, parse_statements, transform_tree
 
 THIS_MODEL = "__seeknal_this_model__"  # placeholder table, rendered as @this_model
 
@@ -20,11 +22,8 @@ BuiltIn = t.Tuple[str, t.Dict[str, exp.Expr]]
 
 
 def _columns(cols: t.Sequence[str]) -> exp.Tuple:
-    return exp.Tuple(expressions=[exp.column(c, quoted=not c.isidentifier() or c.lower() != c) for c in cols])
-
-
-def _literal(value: t.Any) -> exp.Expr:
-    return exp.convert(value)
+    """Names quoted only where they must be (not a plain lower-case identifier)."""
+    return exp.Tuple(expressions=[col(c, quoted=not c.isidentifier() or c.lower() != c) for c in cols])
 
 
 def builtin(name: str, blocking: bool, **args: exp.Expr) -> BuiltIn:
@@ -54,7 +53,7 @@ def inline_audits(node: Node, ctx: TranslationContext, audit_prefix: str) -> t.L
         elif kind == "unique" and columns:
             out.append(builtin("unique_combination_of_columns", blocking, columns=_columns(columns)))
         elif kind == "accepted_values" and columns and audit.get("values"):
-            values = exp.Array(expressions=[_literal(v) for v in audit["values"]])
+            values = exp.Array(expressions=[exp.convert(v) for v in audit["values"]])
             out.append(builtin("accepted_values", blocking, column=exp.column(columns[0]), is_in=values))
         elif kind == "row_count":
             out.append(row_count_audit(f"{audit_prefix}_row_count_{i}", audit.get("min"), audit.get("max"), blocking))
@@ -77,11 +76,11 @@ def inline_audits(node: Node, ctx: TranslationContext, audit_prefix: str) -> t.L
 
 def row_count_audit(name: str, minimum: t.Any, maximum: t.Any, blocking: bool) -> AuditSpec:
     count = exp.Count(this=exp.Star())
-    conditions = []
+    conditions: t.List[exp.Expr] = []
     if minimum is not None:
-        conditions.append(exp.LT(this=count.copy(), expression=_literal(int(minimum))))
+        conditions.append(exp.LT(this=count.copy(), expression=exp.convert(int(minimum))))
     if maximum is not None:
-        conditions.append(exp.GT(this=count.copy(), expression=_literal(int(maximum))))
+        conditions.append(exp.GT(this=count.copy(), expression=exp.convert(int(maximum))))
     having = exp.or_(*conditions) if conditions else exp.false()
     query = exp.select(exp.alias_(count, "row_count")).from_(this_model()).having(having)
     bounds = [f"at least {minimum}" if minimum is not None else "", f"at most {maximum}" if maximum is not None else ""]
@@ -91,7 +90,8 @@ def row_count_audit(name: str, minimum: t.Any, maximum: t.Any, blocking: bool) -
 def custom_sql_audit(sql: str, dialect: str) -> exp.Query:
     """Seeknal's `custom_sql` returns violating rows, with `__THIS__` for the checked table: SQLMesh's audit contract."""
     statements = parse_statements(sql, dialect)
-    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+    query = statements[0]
+    if len(statements) != 1 or not isinstance(query, exp.Query):
         raise SQLTranslationError("an audit must be a single SELECT returning the violating rows")
 
     def swap(node: exp.Expr) -> exp.Expr:
@@ -101,20 +101,19 @@ def custom_sql_audit(sql: str, dialect: str) -> exp.Query:
             return table
         return node
 
-    return statements[0].transform(swap)
+    return transform_tree(query, swap)
 
 
 def render_this_model(query: exp.Query) -> exp.Query:
     """Swap the placeholder table for SQLMesh's `@this_model` macro variable."""
-    from sqlmesh.core import dialect as d
 
     def swap(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Table) and node.name == THIS_MODEL:
             node = node.copy()
-            node.set("this", d.MacroVar(this="this_model"))
+            node.set("this", sqlmesh_dialect.MacroVar(this="this_model"))
         return node
 
-    return query.transform(swap)
+    return transform_tree(query, swap)
 
 
 def attach_inline_audits(spec: ModelSpec, node: Node, ctx: TranslationContext) -> None:

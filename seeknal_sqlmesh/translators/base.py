@@ -6,6 +6,7 @@ The assembler (`translators/__init__.py`) collects the pieces and `output.py` re
 
 from __future__ import annotations
 
+import os
 import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,9 @@ from seeknal_sqlmesh.errors import Problems
 from seeknal_sqlmesh.project.loader import template_context
 from seeknal_sqlmesh.project.models import Node, Project
 from seeknal_sqlmesh.project.templating import TemplateScope, flatten_common
+
+if t.TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -87,6 +91,18 @@ class NodeTranslation:
     metadata: t.Dict[str, t.Any] = field(default_factory=dict)  # goes to seeknal/manifest.json
 
 
+class Sampler(t.Protocol):
+    """Small samples of translated models, for translators that must learn output columns by running code.
+
+    Made on first use by `translators.schema.oracle(ctx)` (it opens an in-memory DuckDB); this module only
+    holds the slot, so it does not depend on the oracle.
+    """
+
+    def sample(self, node_id: str) -> pd.DataFrame: ...
+
+    def columns_of_frame(self, frame: pd.DataFrame) -> t.Dict[str, str]: ...
+
+
 @dataclass
 class TranslationContext:
     project: Project
@@ -98,20 +114,14 @@ class TranslationContext:
     table_names: t.Dict[str, str] = field(default_factory=dict)
     # node id -> its main translated model, filled in topological order (upstreams are always there)
     specs: t.Dict[str, ModelSpec] = field(default_factory=dict)
-    _oracle: t.Any = None
-
-    @property
-    def oracle(self):
-        if self._oracle is None:
-            from seeknal_sqlmesh.translators.schema import SchemaOracle
-
-            self._oracle = SchemaOracle(self, self.specs)
-        return self._oracle
+    sampler: t.Optional[Sampler] = None  # see `Sampler`; use `translators.schema.oracle(ctx)`
 
     def __post_init__(self) -> None:
         self._common = flatten_common(self.project.common)
 
     def table_of(self, node_id: str) -> exp.Table:
+        # imported here, not at the top: translators/sql.py imports SQLMesh (a second), and importing this module
+        # (as `import seeknal_sqlmesh` does) should not cost that
         from seeknal_sqlmesh.translators.sql import model_table
 
         if node_id in self.table_names:
@@ -142,6 +152,4 @@ class TranslationContext:
 
 
 def _relpath(target: Path, start: Path) -> str:
-    import os
-
     return Path(os.path.relpath(target, start)).as_posix()

@@ -21,6 +21,7 @@ from sqlglot import exp
 from seeknal_sqlmesh.project.models import FeatureGroupNode
 from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.kinds import sql_model
+from seeknal_sqlmesh.translators.schema import oracle
 from seeknal_sqlmesh.translators.transform import translate_sql
 
 
@@ -34,7 +35,7 @@ def output_columns(spec: ModelSpec, ctx: t.Optional[TranslationContext] = None) 
     if ctx is None:
         return None
     try:  # `SELECT *` (a group without `transform`): read the columns from a sample
-        return list(ctx.oracle.sample(spec.node.id).columns)
+        return list(oracle(ctx).sample(spec.node.id).columns)
     except Exception:
         return None
 
@@ -45,8 +46,8 @@ def incremental_by_event_time(node: FeatureGroupNode, spec: ModelSpec) -> None:
     if spec.kind.get("name") != "FULL" or (columns is not None and node.event_time_col not in columns):
         return
     kind: t.Dict[str, t.Any] = {"name": "INCREMENTAL_BY_TIME_RANGE", "time_column": node.event_time_col}
-    lookback = (node.materialization.model_extra or {}).get("lookback")
-    if isinstance(lookback, int) and not isinstance(lookback, bool) and lookback > 0:
+    lookback = node.materialization.lookback
+    if lookback is not None and lookback > 0:
         kind["lookback"] = lookback
     spec.kind = kind
 

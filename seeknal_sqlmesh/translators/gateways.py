@@ -29,9 +29,8 @@ def env_reference(var: str, default: t.Optional[str]) -> str:
     Double quotes on purpose: SQLMesh renders Jinja on the raw file before YAML parsing, and YAML doubles
     single quotes inside single-quoted scalars.
     """
-    if default is None:
-        return '{{ env_var("%s") }}' % var
-    return '{{ env_var("%s", "%s") }}' % (var, default.replace('"', '\\"'))
+    values = [var] if default is None else [var, default.replace('"', '\\"')]
+    return "{{ env_var(" + ", ".join(f'"{v}"' for v in values) + ") }}"
 
 
 def connection_config(conn: Connection) -> t.Optional[t.Dict[str, t.Any]]:

@@ -7,6 +7,7 @@ import typing as t
 from sqlglot import exp
 
 from seeknal_sqlmesh.project.models import Node
+from seeknal_sqlmesh.translators.audits import attach_inline_audits
 from seeknal_sqlmesh.translators.base import ModelSpec, TranslationContext
 
 INCREMENTAL_TIME_MODES = {"incremental_by_time", "incremental_by_time_range", "append_by_time"}
@@ -90,8 +91,6 @@ def sql_model(
     tags: t.Sequence[str] = (),
 ) -> ModelSpec:
     """The SQL model of a node: kind, metadata, output-name case and inline audits, the same for every kind."""
-    from seeknal_sqlmesh.translators.audits import attach_inline_audits
-
     spec = ModelSpec(
         name=node.id, node=node, query=query, pre_statements=list(pre_statements), kind=model_kind(node, ctx)
     )

@@ -17,6 +17,7 @@ import typing as t
 
 from seeknal_sqlmesh.project.models import ProfileNode
 from seeknal_sqlmesh.runtime.profile import DEFAULT_MAX_TOP_VALUES, OUTPUT_COLUMNS
+from seeknal_sqlmesh.sqlkit import to_sql
 from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.kinds import apply_node_metadata, model_kind
 
@@ -84,7 +85,7 @@ def translate(node: ProfileNode, ctx: TranslationContext) -> NodeTranslation:
     kind = model_kind(node, ctx)
     if kind.get("name") != "FULL":
         ctx.warn(node, "materialization", "a profile is always recomputed in full (kind FULL)")
-    upstream = ctx.table_of(node.inputs[0]).sql(dialect="duckdb")
+    upstream = to_sql(ctx.table_of(node.inputs[0]))
     spec = ModelSpec(name=node.id, node=node, kind={"name": "FULL"}, columns=dict(OUTPUT_COLUMNS))
     spec.grains = ["column_name", "metric"]
     spec.depends_on = [upstream]

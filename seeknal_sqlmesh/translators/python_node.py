@@ -14,9 +14,20 @@ import ast
 import pprint
 import typing as t
 
-from seeknal_sqlmesh.project.models import Node, PythonNodeInfo
+from seeknal_sqlmesh.project.models import (
+    FeatureGroupNode,
+    Node,
+    PythonNodeInfo,
+    SecondOrderAggregationNode,
+    SourceNode,
+)
+from seeknal_sqlmesh.runtime.python_nodes import SeeknalContext
+from seeknal_sqlmesh.sqlkit import to_sql
+from seeknal_sqlmesh.translators import second_order_aggregation, source
 from seeknal_sqlmesh.translators.base import ModelSpec, NodeTranslation, TranslationContext
+from seeknal_sqlmesh.translators.feature_group import feature_metadata
 from seeknal_sqlmesh.translators.kinds import apply_node_metadata, model_kind
+from seeknal_sqlmesh.translators.schema import oracle
 
 SEEKNAL_MODULES = ("seeknal",)
 DECORATORS = {"source", "transform", "feature_group", "second_order_aggregation", "materialize"}
@@ -52,13 +63,13 @@ def strip_seeknal(module_source: str) -> str:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             names = [stmt.module or ""] if isinstance(stmt, ast.ImportFrom) else [a.name for a in stmt.names]
             if any(n.split(".")[0] in SEEKNAL_MODULES for n in names):
-                drop.update(range(stmt.lineno, stmt.end_lineno + 1))
+                drop.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
         if isinstance(stmt, ast.FunctionDef):
             for dec in stmt.decorator_list:
                 target = dec.func if isinstance(dec, ast.Call) else dec
                 name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
                 if name in DECORATORS:
-                    drop.update(range(dec.lineno, dec.end_lineno + 1))
+                    drop.update(range(dec.lineno, (dec.end_lineno or dec.lineno) + 1))
     kept = [line for i, line in enumerate(lines, start=1) if i not in drop]
     text = "".join(kept)
     # drop the PEP 723 block (`# /// script ... # ///`): SQLMesh infers requirements itself
@@ -76,6 +87,8 @@ def strip_seeknal(module_source: str) -> str:
 
 def _returns_only_ref(info: PythonNodeInfo) -> t.Optional[str]:
     func = ast.parse(info.source).body[0]
+    if not isinstance(func, ast.FunctionDef):
+        return None
     body = [s for s in func.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
     if len(body) == 1 and isinstance(body[0], ast.Return) and len(info.ref_calls) == 1:
         return info.ref_calls[0]
@@ -85,19 +98,18 @@ def _returns_only_ref(info: PythonNodeInfo) -> t.Optional[str]:
 def _sample_columns(
     node: Node, info: PythonNodeInfo, module_code: str, ctx: TranslationContext
 ) -> t.Optional[ModelSpec]:
-    from seeknal_sqlmesh.runtime.python_nodes import SeeknalContext
-
     namespace: t.Dict[str, t.Any] = {"__name__": f"seeknal_node_{node.name}"}
     try:
         exec(compile(module_code, str(node.path), "exec"), namespace)
-        seeknal_ctx = SeeknalContext(ctx.oracle.sample, node.params)
+        sampler = oracle(ctx)
+        seeknal_ctx = SeeknalContext(sampler.sample, node.params)
         try:
             frame = namespace[info.function](seeknal_ctx)
             if hasattr(frame, "df") and not hasattr(frame, "columns"):
                 frame = frame.df()
         finally:
             seeknal_ctx.close()
-        columns = ctx.oracle.columns_of_frame(frame)
+        columns = sampler.columns_of_frame(frame)
     except Exception as e:  # the user's code failed on a sample of its inputs
         ctx.error(
             node,
@@ -118,14 +130,10 @@ def _model_arg(key: str, value: t.Any) -> str:
 
 
 def translate(node: Node, ctx: TranslationContext) -> NodeTranslation:
-    from seeknal_sqlmesh.translators import source
-
     info = ctx.project.python_nodes[node.id]
-    if node.kind == "source":
+    if isinstance(node, SourceNode):
         return source.translate(node, ctx)
-    if node.kind == "second_order_aggregation":
-        from seeknal_sqlmesh.translators import second_order_aggregation
-
+    if isinstance(node, SecondOrderAggregationNode):
         upstream = _returns_only_ref(info)
         if upstream is None:
             ctx.error(
@@ -146,13 +154,10 @@ def translate(node: Node, ctx: TranslationContext) -> NodeTranslation:
         return NodeTranslation()
     spec.kind = model_kind(node, ctx)
     metadata: t.Dict[str, t.Any] = {}
-    if node.kind == "feature_group":
-        from seeknal_sqlmesh.translators.feature_group import feature_metadata
-
+    if isinstance(node, FeatureGroupNode):
         metadata = feature_metadata(node, spec)
     apply_node_metadata(spec, node, ctx)
-    upstream = ctx.project.edges.get(node.id, [])
-    tables = {u: ctx.table_of(u).sql("duckdb") for u in upstream}
+    tables = {u: to_sql(ctx.table_of(u)) for u in ctx.project.edges.get(node.id, [])}
     args: t.Dict[str, t.Any] = {
         "name": node.id,
         "kind": spec.kind,

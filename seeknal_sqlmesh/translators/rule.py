@@ -21,9 +21,10 @@ import typing as t
 from sqlglot import exp
 
 from seeknal_sqlmesh.project.models import RuleCheck, RuleNode
+from seeknal_sqlmesh.sqlkit import col, string
 from seeknal_sqlmesh.translators.audits import AuditSpec, builtin, this_model, violations
 from seeknal_sqlmesh.translators.base import NodeTranslation, TranslationContext
-from seeknal_sqlmesh.translators.sql import SQLTranslationError, parse_statements
+from seeknal_sqlmesh.translators.sql import SQLTranslationError, parse_statements, transform_tree
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _AGE_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -32,22 +33,19 @@ _BETWEEN = re.compile(r"^\s*between\s+(-?\d+(?:\.\d+)?)\s+and\s+(-?\d+(?:\.\d+)?
 _OPS = {">": exp.GT, "<": exp.LT, ">=": exp.GTE, "<=": exp.LTE, "=": exp.EQ, "==": exp.EQ, "!=": exp.NEQ, "<>": exp.NEQ}
 
 
-def _col(name: str) -> exp.Column:
-    return exp.column(name)
-
-
-def _number(value: t.Any) -> exp.Expr:
-    return exp.Literal.number(value)
+def _bare_col(name: str) -> exp.Column:
+    # bare names: SQLMesh normalizes them like the audited model's own columns (and the audits stay as translated)
+    return col(name, quoted=False)
 
 
 def condition(text: str, value: exp.Expr) -> t.Optional[exp.Expr]:
     """'> 50', '= 0', 'between 1 and 5' applied to `value`."""
     m = _CONDITION.match(str(text))
     if m:
-        return _OPS[m.group(1)](this=value, expression=_number(m.group(2)))
+        return _OPS[m.group(1)](this=value, expression=exp.Literal.number(m.group(2)))
     m = _BETWEEN.match(str(text))
     if m:
-        return exp.Between(this=value, low=_number(m.group(1)), high=_number(m.group(2)))
+        return exp.Between(this=value, low=exp.Literal.number(m.group(1)), high=exp.Literal.number(m.group(2)))
     return None
 
 
@@ -63,31 +61,37 @@ def _check(check: RuleCheck, index: int, node: RuleNode, ctx: TranslationContext
             return []
         max_pct = float(check.params.get("max_null_percentage", 0) or 0)
         if max_pct == 0:
-            return [builtin("not_null", blocking, columns=exp.Tuple(expressions=[_col(c) for c in columns]))]
+            return [builtin("not_null", blocking, columns=exp.Tuple(expressions=[_bare_col(c) for c in columns]))]
         # Seeknal: NULL cells over all checked cells, as a fraction between 0 and 1
-        per_column = [
-            exp.Sum(this=exp.If(this=exp.Is(this=_col(c), expression=exp.null()), true=_number(1), false=_number(0)))
+        per_column: t.List[exp.Expr] = [
+            exp.Sum(
+                this=exp.If(
+                    this=exp.Is(this=_bare_col(c), expression=exp.null()),
+                    true=exp.Literal.number(1),
+                    false=exp.Literal.number(0),
+                )
+            )
             for c in columns
         ]
         null_cells = functools.reduce(lambda a, b: exp.Add(this=a, expression=b), per_column)
-        cells = exp.Mul(this=exp.Count(this=exp.Star()), expression=_number(len(columns)))
+        cells = exp.Mul(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(len(columns)))
         share = exp.Div(this=exp.cast(null_cells, "DOUBLE"), expression=cells)
         query = (
             exp.select(exp.alias_(share.copy(), "null_fraction"))
             .from_(this_model())
-            .having(exp.GT(this=share, expression=_number(max_pct)))
+            .having(exp.GT(this=share, expression=exp.Literal.number(max_pct)))
         )
         return [AuditSpec(name, query, blocking, message)]
     if kind == "range":
         if not columns:
             ctx.error(node, f"{field_name}.column", "a range check needs a column")
             return []
-        col = _col(columns[0])
-        bounds = []
+        checked = _bare_col(columns[0])
+        bounds: t.List[exp.Expr] = []
         if check.params.get("min_val") is not None:
-            bounds.append(exp.LT(this=col.copy(), expression=_number(check.params["min_val"])))
+            bounds.append(exp.LT(this=checked.copy(), expression=exp.Literal.number(check.params["min_val"])))
         if check.params.get("max_val") is not None:
-            bounds.append(exp.GT(this=col.copy(), expression=_number(check.params["max_val"])))
+            bounds.append(exp.GT(this=checked.copy(), expression=exp.Literal.number(check.params["max_val"])))
         if not bounds:
             ctx.error(node, f"{field_name}.params", "a range check needs params.min_val and/or params.max_val")
             return []
@@ -98,7 +102,9 @@ def _check(check: RuleCheck, index: int, node: RuleNode, ctx: TranslationContext
             return []
         return [
             builtin(
-                "unique_combination_of_columns", blocking, columns=exp.Tuple(expressions=[_col(c) for c in columns])
+                "unique_combination_of_columns",
+                blocking,
+                columns=exp.Tuple(expressions=[_bare_col(c) for c in columns]),
             )
         ]
     if kind == "freshness":
@@ -113,7 +119,7 @@ def _check(check: RuleCheck, index: int, node: RuleNode, ctx: TranslationContext
             this=exp.cast(exp.CurrentTimestamp(), "TIMESTAMP"),
             expression=exp.Interval(this=exp.Literal.string(str(seconds)), unit=exp.var("SECOND")),
         )
-        stale = exp.LT(this=exp.cast(_col(columns[0]), "TIMESTAMP"), expression=cutoff)
+        stale = exp.LT(this=exp.cast(_bare_col(columns[0]), "TIMESTAMP"), expression=cutoff)
         return [AuditSpec(name, violations(stale), blocking, message)]
     if kind == "profile_check":
         audits = []
@@ -122,7 +128,7 @@ def _check(check: RuleCheck, index: int, node: RuleNode, ctx: TranslationContext
             for level in ("fail", "warn"):
                 if not item.get(level):
                     continue
-                value = exp.TryCast(this=_col("value"), to=exp.DataType.build("DOUBLE"))
+                value = exp.TryCast(this=_bare_col("value"), to=exp.DataType.build("DOUBLE"))
                 cond = condition(item[level], value)
                 if cond is None or not metric:
                     ctx.error(
@@ -133,8 +139,8 @@ def _check(check: RuleCheck, index: int, node: RuleNode, ctx: TranslationContext
                     )
                     continue
                 where = exp.and_(
-                    exp.EQ(this=_col("column_name"), expression=exp.Literal.string(column)),
-                    exp.EQ(this=_col("metric"), expression=exp.Literal.string(metric)),
+                    exp.EQ(this=_bare_col("column_name"), expression=string(column)),
+                    exp.EQ(this=_bare_col("metric"), expression=string(metric)),
                     cond,
                 )
                 audits.append(
@@ -152,13 +158,14 @@ def _check(check: RuleCheck, index: int, node: RuleNode, ctx: TranslationContext
             return []
         try:
             statements = parse_statements(check.sql, ctx.dialect_of(node))
-            if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+            assertion = statements[0]
+            if len(statements) != 1 or not isinstance(assertion, exp.Query):
                 raise SQLTranslationError("an sql_assertion must be one SELECT returning the violating rows")
-            query = statements[0].transform(lambda n: _assertion_table(n, node, ctx))
         except SQLTranslationError as e:
             ctx.error(node, f"{field_name}.sql", str(e))
             return []
-        return [AuditSpec(name, query, blocking, message)]
+        assertion = transform_tree(assertion, lambda n: _assertion_table(n, node, ctx))
+        return [AuditSpec(name, assertion, blocking, message)]
     ctx.error(
         node,
         f"{field_name}.type",

@@ -44,15 +44,14 @@ import typing as t
 from sqlglot import exp
 
 from seeknal_sqlmesh.project.models import SecondOrderAggregationNode
+from seeknal_sqlmesh.sqlkit import alias, col
 from seeknal_sqlmesh.translators.aggregation import (
     agg_call,
     agg_list,
-    alias,
     duckdb_dedupe,
     int_list,
     parse_condition,
     persisted_type,
-    quoted,
     safe_ratio,
     translate_generated,
     warn_if_not_input,
@@ -71,7 +70,6 @@ AGG_MAP = {
 }
 CALCS = "calcs"
 DAYS = "_days_between"
-IGNORED = ("percentile", "delta")
 
 
 def data_source(node: SecondOrderAggregationNode, ctx: TranslationContext) -> t.Optional[str]:
@@ -107,9 +105,7 @@ def data_source(node: SecondOrderAggregationNode, ctx: TranslationContext) -> t.
 
 
 def _agg(agg: str, column: str, where: exp.Expr, *, persisted: bool = True) -> exp.Expr:
-    filtered = exp.Filter(
-        this=agg_call(AGG_MAP.get(agg.lower(), agg), quoted(column)), expression=exp.Where(this=where)
-    )
+    filtered = exp.Filter(this=agg_call(AGG_MAP.get(agg.lower(), agg), col(column)), expression=exp.Where(this=where))
     return persisted_type(agg, filtered) if persisted else filtered
 
 
@@ -177,7 +173,7 @@ def build_query(node: SecondOrderAggregationNode, source: exp.Table, ctx: Transl
             if condition is not None and aggs is not None:
                 for agg in aggs:
                     columns.append((f"SINCE_{agg.upper()}_{sf}_GEO_D", _agg(agg, sf, condition.copy())))
-        ignored = [k for k in IGNORED if k in (feature.model_extra or {})]
+        ignored = [k for k, v in (("percentile", feature.percentile), ("delta", feature.delta)) if v is not None]
         if ignored:
             ctx.warn(node, where, f"{', '.join(ignored)} is ignored by Seeknal 2.13's engine: no column is produced")
         if not (feature.basic or feature.window or feature.ratio or feature.since) and not ignored:
@@ -187,13 +183,13 @@ def build_query(node: SecondOrderAggregationNode, source: exp.Table, ctx: Transl
 
     names = duckdb_dedupe([node.id_col, *(name for name, _ in columns)])[1:]
     days_between = exp.DateDiff(
-        this=exp.cast(quoted(node.application_date_col), exp.DataType.build("DATE")),
-        expression=exp.cast(quoted(node.feature_date_col), exp.DataType.build("DATE")),
+        this=exp.cast(col(node.application_date_col), exp.DataType.build("DATE")),
+        expression=exp.cast(col(node.feature_date_col), exp.DataType.build("DATE")),
         unit=exp.var("DAY"),
     )
     calcs = exp.select(exp.Star(), exp.alias_(days_between, DAYS)).from_(source)
-    select = exp.select(quoted(node.id_col), *[alias(expr, name) for name, (_, expr) in zip(names, columns)])
-    return select.from_(exp.to_table(CALCS)).with_(CALCS, as_=calcs).group_by(quoted(node.id_col))
+    select = exp.select(col(node.id_col), *[alias(expr, name) for name, (_, expr) in zip(names, columns, strict=True)])
+    return select.from_(exp.to_table(CALCS)).with_(CALCS, as_=calcs).group_by(col(node.id_col))
 
 
 def translate(node: SecondOrderAggregationNode, ctx: TranslationContext) -> NodeTranslation:

@@ -4,18 +4,16 @@ which is also the SQLMesh model name."""
 
 from __future__ import annotations
 
+from seeknal_sqlmesh.contract import Layout
 from seeknal_sqlmesh.project.models import SemanticNode
 from seeknal_sqlmesh.translators.base import NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.output import dump_yaml
-
-SEMANTIC_DIR = "seeknal/semantic"
 
 
 def translate(node: SemanticNode, ctx: TranslationContext) -> NodeTranslation:
     out = NodeTranslation()
     folder = "semantic_models" if node.kind == "semantic_model" else "metrics"
-    out.files[f"{SEMANTIC_DIR}/{folder}/{node.name}.yml"] = dump_yaml(
-        node.raw, f"Seeknal {node.kind} '{node.name}', copied by `seeknal translate`."
-    )
-    out.metadata = {"semantic_file": f"{SEMANTIC_DIR}/{folder}/{node.name}.yml"}
+    path = f"{Layout.SEMANTIC_DIR}/{folder}/{node.name}.yml"
+    out.files[path] = dump_yaml(node.raw, f"Seeknal {node.kind} '{node.name}', copied by `seeknal translate`.")
+    out.metadata = {"semantic_file": path}
     return out

@@ -17,6 +17,7 @@ from sqlglot import exp
 from seeknal_sqlmesh.project.models import SourceNode
 from seeknal_sqlmesh.project.templating import TemplateError, resolve
 from seeknal_sqlmesh.translators.base import ExternalSpec, ModelSpec, NodeTranslation, TranslationContext
+from seeknal_sqlmesh.translators.gateways import gateway_for_source
 from seeknal_sqlmesh.translators.kinds import apply_node_metadata, model_kind
 from seeknal_sqlmesh.translators.sql import macro_call
 
@@ -174,8 +175,6 @@ def _sqlite(node: SourceNode, table: str, ctx: TranslationContext) -> NodeTransl
 
 def _external(node: SourceNode, table: str, ctx: TranslationContext) -> NodeTranslation:
     """Tables in another system: declared as external models so SQLMesh knows them, read through their gateway."""
-    from seeknal_sqlmesh.translators.gateways import gateway_for_source
-
     out = NodeTranslation()
     gateway = gateway_for_source(node, ctx)
     if node.params.get("query"):

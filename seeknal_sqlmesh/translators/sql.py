@@ -17,10 +17,22 @@ from sqlglot.errors import ParseError
 from sqlmesh.core import dialect as sqlmesh_dialect
 
 from seeknal_sqlmesh.project.templating import SENTINEL, TemplateScope
+from seeknal_sqlmesh.sqlkit import string
 
 
 class SQLTranslationError(ValueError):
     """A problem in a node's SQL; the message is meant for the user."""
+
+
+E = t.TypeVar("E", bound=exp.Expr)
+
+
+def transform_tree(tree: E, fun: t.Callable[[exp.Expr], exp.Expr], *, copy: bool = True) -> E:
+    """`tree.transform(fun)` for functions that replace inner nodes (tables, literals): the root keeps its type."""
+    out = tree.transform(fun, copy=copy)
+    if not isinstance(out, type(tree)):
+        raise TypeError(f"a {type(tree).__name__} became a {type(out).__name__}")
+    return out
 
 
 def parse_statements(sql: str, dialect: str) -> t.List[exp.Expr]:
@@ -35,11 +47,10 @@ def parse_statements(sql: str, dialect: str) -> t.List[exp.Expr]:
     return statements
 
 
-def macro_call(name: str, *string_args: str) -> exp.Expr:
-    """`@name('a', 'b')`: a call to one of the seeknal SQLMesh macros (seeknal_sqlmesh/macros)."""
-    return sqlmesh_dialect.MacroFunc(
-        this=exp.Anonymous(this=name, expressions=[exp.Literal.string(a) for a in string_args])
-    )
+def macro_call(name: str, *args: t.Union[str, int]) -> exp.Expr:
+    """`@name('a', 1)`: a call to one of the seeknal SQLMesh macros (seeknal_sqlmesh/macros)."""
+    values = [exp.Literal.number(a) if isinstance(a, int) else string(a) for a in args]
+    return sqlmesh_dialect.MacroFunc(this=exp.Anonymous(this=name, expressions=values))
 
 
 def model_table(node_id: str) -> exp.Table:
@@ -68,7 +79,7 @@ def rewrite_upstreams(
     *,
     local_names: t.Collection[str] = (),
     aliases: t.Optional[t.Dict[str, str]] = None,
-    table_of: t.Callable[[str], exp.Table] = None,
+    table_of: t.Optional[t.Callable[[str], exp.Table]] = None,
 ) -> t.Tuple[exp.Expr, t.List[str]]:
     """Point every upstream spelling at its SQLMesh model; return the new AST and the node ids it reads.
 
@@ -156,11 +167,10 @@ def fold_statements(statements: t.List[exp.Expr]) -> t.Tuple[exp.Query, t.List[e
     """Seeknal runs every statement and keeps the last SELECT. SQLMesh wants one query, so
     `CREATE [TEMP] VIEW|TABLE x AS SELECT ...` before it become CTEs of that query (same rows, and SQLMesh
     keeps lineage), and session statements (SET, PRAGMA, LOAD, ...) become pre-statements."""
-    queries = [i for i, s in enumerate(statements) if isinstance(s, exp.Query)]
+    queries = [(i, s) for i, s in enumerate(statements) if isinstance(s, exp.Query)]
     if not queries:
         raise SQLTranslationError("no SELECT statement: the last SELECT of a transform is its output")
-    last = queries[-1]
-    query = statements[last]
+    last, query = queries[-1]
     ctes: t.List[exp.CTE] = []
     pre: t.List[exp.Expr] = []
     for i, statement in enumerate(statements):
@@ -206,11 +216,11 @@ def temp_object_names(statements: t.List[exp.Expr]) -> t.List[str]:
     return names
 
 
-def replace_runtime_tokens(expression: exp.Expr, scope: TemplateScope) -> exp.Expr:
+def replace_runtime_tokens(expression: E, scope: TemplateScope) -> E:
     """Swap `__seeknal_rt_N__` sentinels (from `{{ today }}` etc.) for SQLMesh macro calls."""
     if not scope.runtime:
         return expression
-    macros = [sqlmesh_dialect.parse_one(rv.macro, dialect="duckdb") for rv in scope.runtime]
+    macros = [macro_call(value.macro, *value.args) for value in scope.runtime]
 
     def transform(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Literal) and node.is_string and SENTINEL.search(node.this):
@@ -227,8 +237,9 @@ def replace_runtime_tokens(expression: exp.Expr, scope: TemplateScope) -> exp.Ex
             for part in parts[1:]:
                 result = exp.DPipe(this=result, expression=part, safe=True)
             return result
-        if isinstance(node, (exp.Column, exp.Identifier)) and SENTINEL.fullmatch(node.name or ""):
-            return macros[int(SENTINEL.fullmatch(node.name).group(1))].copy()
+        token = SENTINEL.fullmatch(node.name or "") if isinstance(node, (exp.Column, exp.Identifier)) else None
+        if token:
+            return macros[int(token.group(1))].copy()
         return node
 
-    return expression.transform(transform, copy=False)
+    return transform_tree(expression, transform, copy=False)
