@@ -97,7 +97,7 @@ def translate(
             params=params,
             settings_overrides=overrides,
             profile=profile,
-            env=profiles_env,
+            profiles_env=profiles_env,
             start=start,
             progress=progress,
         )

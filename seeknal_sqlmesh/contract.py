@@ -37,8 +37,10 @@ class Layout:
     SEMANTIC_DIR = "seeknal/semantic"
     WAREHOUSE = "warehouse.duckdb"  # the default DuckDB gateway's database; created by SQLMesh, kept by translate
     STATE = "state.duckdb"  # SQLMesh state of every gateway (StarRocks cannot hold it)
-    # Entries translation owns and replaces; everything else in the folder is carried over on re-translation.
-    OWNED = ("config.py", "settings.yaml", "external_models.yaml", "models", "audits", "macros", "seeknal", "tests")
+    # Entries translation owns and replaces; everything else in the folder (the warehouse, SQLMesh state and logs,
+    # the unit tests `seeknal create-test` writes in tests/) is carried over on re-translation.
+    OWNED = ("config.py", "settings.yaml", "external_models.yaml", "models", "audits", "macros", "seeknal")
+    TESTS_DIR = "tests"  # SQLMesh unit tests: the user's, never touched by translation
 
     SEEKNAL_PROJECT_FILE = "seeknal_project.yml"  # marks a Seeknal project
     DEFAULT_OUTPUT = "target/sqlmesh"  # where `seeknal translate` writes when -o is not given (inside the project)

@@ -45,6 +45,7 @@ BUILTIN = (
     "seeknal_sqlmesh.features.plugin:plugin",
     "seeknal_sqlmesh.semantic.plugin:plugin",
     "seeknal_sqlmesh.starrocks.plugin:plugin",
+    "seeknal_sqlmesh.workflow.plugin:plugin",
 )
 
 

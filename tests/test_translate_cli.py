@@ -136,3 +136,16 @@ def test_parallel_rendering_writes_the_same_files(mini, tmp_path, monkeypatch):
     monkeypatch.setattr(output, "PARALLEL_RENDER_MIN_MODELS", 1)  # force forked workers even for a tiny project
     translate_project(mini, tmp_path / "parallel")
     assert tree_digest(tmp_path / "parallel") == tree_digest(tmp_path / "serial")
+
+
+def test_translation_keeps_the_users_unit_tests(mini, tmp_path):
+    """`seeknal create-test` writes SQLMesh unit tests into the translated project's tests/: translation keeps them,
+    and `--check` does not call them stale."""
+    out = tmp_path / "out"
+    translate_project(mini, out)
+    test_file = out / "tests" / "test_orders_clean.yaml"
+    test_file.parent.mkdir()
+    test_file.write_text("test_orders_clean:\n  model: transform.orders_clean\n")
+    translate_project(mini, out)
+    assert test_file.read_text() == "test_orders_clean:\n  model: transform.orders_clean\n"
+    assert translate_project(mini, out, check=True).stale == []

@@ -188,7 +188,7 @@ def load_project(
     root: t.Union[str, Path],
     *,
     profile: t.Optional[Path] = None,
-    env: t.Optional[str] = None,
+    profiles_env: t.Optional[str] = None,
     params: t.Optional[t.Dict[str, t.Any]] = None,
 ) -> t.Tuple[Project, Problems]:
     """Load and validate a Seeknal project. Problems are collected, not raised: call `problems.raise_if_any()`."""
@@ -205,7 +205,7 @@ def load_project(
             problems.error(marker, "", "", f"malformed YAML: {e}")
     project = Project(root=root, name=str(config.get("name") or root.name), config=config)
     project.common = _load_common(root, problems)
-    project.profile = load_profile(find_profile(root, profile, env), problems)
+    project.profile = load_profile(find_profile(root, profile, profiles_env), problems)
 
     yml_files, py_files = discover(root)
     candidates: t.List[t.Tuple[t.Dict[str, t.Any], Path, t.Optional[PythonNodeInfo]]] = []

@@ -21,6 +21,14 @@ from seeknal_sqlmesh import plugins
 from seeknal_sqlmesh.contract import Layout
 
 GATEWAY_MODELS_KEY = "seeknal_gateway_models"  # written by translators/assemble.py
+
+
+def shared_state_connection() -> t.Dict[str, t.Any]:
+    """One state file for every gateway: plans on any gateway see the same environments, and engines that cannot
+    hold SQLMesh state (StarRocks: no DDL transactions) never have to."""
+    return {"type": "duckdb", "database": Layout.STATE}
+
+
 logger = logging.getLogger("seeknal_sqlmesh")
 # The translated project's folder, kept for run-time code that resolves project-relative paths (file exports,
 # SQLite sources). A module global, not an environment variable: SQLMesh restores os.environ after loading config.
@@ -92,11 +100,7 @@ def load_project_config(root: Path, argv: t.Optional[t.Sequence[str]] = None) ->
             GATEWAYS_ENV,
         )
     for gateway in (settings.get("gateways") or {}).values():
-        if (gateway.get("connection") or {}).get("type") == "starrocks" and not gateway.get("state_connection"):
-            gateway["state_connection"] = {
-                "type": "duckdb",
-                "database": Layout.STATE,
-            }  # StarRocks cannot hold SQLMesh state (no DDL transactions)
+        gateway.setdefault("state_connection", shared_state_connection())  # gateways added through --settings too
         for key in ("connection", "state_connection", "test_connection"):
             _anchor_paths(gateway.get(key), root)
     plugins.register_sqlmesh(settings)  # engine adapters, kinds, macros the project's gateways need

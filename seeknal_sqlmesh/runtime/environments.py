@@ -55,9 +55,10 @@ class EnvironmentTables:
         environment = state_reader.get_environment(name)
         if environment is None:
             known = ", ".join(sorted(e.name for e in state_reader.get_environments())) or "none yet"
+            plan = "plan" if name == "prod" else f"plan {name}"
             raise EnvironmentNotFound(
                 f"SQLMesh environment '{name}' does not exist (environments: {known})",
-                f"build it with `sqlmesh plan{'' if name == 'prod' else ' ' + name}`",
+                f"build it with `seeknal {plan} --auto-apply` (or `sqlmesh {plan}`)",
             )
         return cls(environment, state_reader, dialect)
 

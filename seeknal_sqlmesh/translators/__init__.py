@@ -62,7 +62,7 @@ def translate_project(
     params: t.Optional[t.Dict[str, t.Any]] = None,
     settings_overrides: t.Optional[t.Dict[str, t.Any]] = None,
     profile: t.Optional[Path] = None,
-    env: t.Optional[str] = None,
+    profiles_env: t.Optional[str] = None,
     start: str = "2000-01-01",
     progress: t.Optional[t.Callable[[int, int, str], None]] = None,
 ) -> TranslationResult:
@@ -75,7 +75,7 @@ def translate_project(
     from seeknal_sqlmesh.translators.assemble import assemble
     from seeknal_sqlmesh.translators.output import stale_files, write_atomically
 
-    project, problems = load_project(project_dir, profile=profile, env=env, params=params)
+    project, problems = load_project(project_dir, profile=profile, profiles_env=profiles_env, params=params)
     if not (Path(project_dir) / "seeknal_project.yml").is_file():
         problems.raise_if_any()
     # Loading problems are not raised yet: translating the nodes that did load finds the rest in the same run.

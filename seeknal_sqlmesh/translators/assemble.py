@@ -8,7 +8,7 @@ import typing as t
 from seeknal_sqlmesh import plugins
 from seeknal_sqlmesh.contract import Layout, Manifest, NodeEntry
 from seeknal_sqlmesh.project.models import Project
-from seeknal_sqlmesh.runtime.config import GATEWAY_MODELS_KEY
+from seeknal_sqlmesh.runtime.config import GATEWAY_MODELS_KEY, shared_state_connection
 from seeknal_sqlmesh.sqlkit import to_sql
 from seeknal_sqlmesh.translators.base import AuditSpec, ModelSpec, NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.gateways import gateways_from_profile
@@ -56,17 +56,14 @@ def settings(
     after_all: t.List[str],
     gateway_models: t.Dict[str, t.List[str]],
 ) -> t.Dict[str, t.Any]:
-    # One state file for every gateway: plans on any gateway see the same environments, and engines that cannot
-    # hold SQLMesh state (StarRocks) never have to.
-    state = {"type": "duckdb", "database": Layout.STATE}
     gateways: t.Dict[str, t.Any] = {
         DEFAULT_GATEWAY: {
             "connection": {"type": "duckdb", "database": Layout.WAREHOUSE},
-            "state_connection": dict(state),
+            "state_connection": shared_state_connection(),
         }
     }
     for name, connection in gateways_from_profile(project.profile).items():
-        gateways[name] = {"connection": connection, "state_connection": dict(state)}
+        gateways[name] = {"connection": connection, "state_connection": shared_state_connection()}
     data: t.Dict[str, t.Any] = {
         "project": project.name,
         "gateways": gateways,
