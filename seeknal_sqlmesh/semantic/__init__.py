@@ -10,7 +10,20 @@ Layers, each usable alone:
   connection / layer (where it runs; `SemanticLayer`)
 """
 
-from seeknal_sqlmesh.semantic.errors import QueryError, SemanticDefinitionError
-from seeknal_sqlmesh.semantic.layer import Explanation, SemanticLayer
+from __future__ import annotations
 
-__all__ = ["Explanation", "QueryError", "SemanticDefinitionError", "SemanticLayer"]
+import importlib
+import typing as t
+
+from seeknal_sqlmesh.semantic.errors import QueryError, SemanticDefinitionError
+
+_LAZY = {"Explanation": "seeknal_sqlmesh.semantic.layer", "SemanticLayer": "seeknal_sqlmesh.semantic.layer"}
+
+__all__ = ["QueryError", "SemanticDefinitionError", *_LAZY]
+
+
+def __getattr__(name: str) -> t.Any:
+    """`SemanticLayer` is loaded on first use, so the CLI starts without parsing the layer's modules."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'seeknal_sqlmesh.semantic' has no attribute '{name}'")
