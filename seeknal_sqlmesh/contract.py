@@ -37,6 +37,8 @@ class Layout:
     SEMANTIC_DIR = "seeknal/semantic"
     WAREHOUSE = "warehouse.duckdb"  # the default DuckDB gateway's database; created by SQLMesh, kept by translate
     STATE = "state.duckdb"  # SQLMesh state of every gateway (StarRocks cannot hold it)
+    # What `seeknal run` last processed of each file source, per environment (size, mtime, hash): kept by translate
+    SOURCE_FILES = "source_files.json"
     # Entries translation owns and replaces; everything else in the folder (the warehouse, SQLMesh state and logs,
     # the unit tests `seeknal create-test` writes in tests/) is carried over on re-translation.
     OWNED = ("config.py", "settings.yaml", "external_models.yaml", "models", "audits", "macros", "seeknal")
@@ -73,6 +75,7 @@ class NodeEntry(_Model):
     models: t.List[str]  # SQLMesh models built for it, first the node's own
     upstream: t.List[str]
     external_table: t.Optional[str] = None  # sources read from another engine
+    data_files: t.Optional[t.List[str]] = None  # file sources: data paths (globs allowed), relative to the output
     # feature_group
     entity: t.Optional[EntityEntry] = None
     event_time_col: t.Optional[str] = None

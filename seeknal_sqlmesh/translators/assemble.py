@@ -226,6 +226,7 @@ def assemble(
             models=[s.name for s in piece.models],
             upstream=project.edges.get(node_id, []),
             external_table=ctx.table_names.get(node_id),
+            data_files=_data_files(node, piece, ctx) if node.kind == "source" else None,
             **piece.metadata,
         )
         files.update(piece.files)
@@ -242,6 +243,24 @@ def assemble(
     )
     files[Layout.MANIFEST] = manifest.to_json()
     return dict(sorted(files.items())), len(specs)
+
+
+def _data_files(node: t.Any, piece: NodeTranslation, ctx: TranslationContext) -> t.Optional[t.List[str]]:
+    """The files a source reads (the `@seeknal_file` arguments of its model, or its SQLite file), as written in the
+    translated project: `seeknal run` restates a source whose files changed since it processed them."""
+    from sqlglot import exp
+
+    found: t.List[str] = []
+    for spec in piece.models:
+        if spec.query is not None:
+            for call in spec.query.find_all(exp.Anonymous):
+                if call.name.lower() == "seeknal_file" and call.expressions:
+                    found.append(call.expressions[0].name)
+        elif node.source == "sqlite":
+            path = str(node.params.get("path") or node.table or "")
+            if path and "{{" not in path:
+                found.append(ctx.project_path(path))
+    return sorted(set(found)) or None
 
 
 def export_statement(export: t.Dict[str, t.Any]) -> str:

@@ -286,6 +286,11 @@ def promote_command(environment: str, project: ProjectPaths, dry_run: bool) -> N
 @click.option("--select", multiple=True, help="Only these nodes (and what they need): transform.x, transform.x+ ...")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Models evaluated concurrently.")
 @click.option("--ignore-cron", is_flag=True, help="Run every missing interval, due or not.")
+@click.option(
+    "--no-restate-changed",
+    is_flag=True,
+    help="Do not recompute file sources whose data changed since --env processed them (and their downstream).",
+)
 @output_options
 def run_command(
     project: ProjectPaths,
@@ -295,17 +300,30 @@ def run_command(
     select: t.Sequence[str],
     workers: t.Optional[int],
     ignore_cron: bool,
+    no_restate_changed: bool,
     output_format: t.Optional[str],
     output: t.Optional[Path],
 ) -> None:
     """Compute the missing intervals of --env's models that are due, and print what was processed.
 
-    Stock SQLMesh: `sqlmesh run [ENV] [--start] [--end] [--select-model]`.
+    File sources (csv, parquet, ...) whose data changed since --env processed them are recomputed first, with
+    everything downstream of them. Stock SQLMesh: `sqlmesh run [ENV] [--start] [--end] [--select-model]`.
     """
     from seeknal_sqlmesh.workflow.plan import Processed, run
 
     with _workspace(project, console=True, to_stderr=_machine(output_format, output), workers=workers) as ws:
-        result = run(ws, env, start=start, end=end, select=split_list(select), ignore_cron=ignore_cron)
+        result = run(
+            ws,
+            env,
+            start=start,
+            end=end,
+            select=split_list(select),
+            ignore_cron=ignore_cron,
+            restate_changed=not no_restate_changed,
+        )
+    for changed in result.changed_sources:
+        what = "recomputed with its downstream" if result.restated else "kept (--no-restate-changed)"
+        click.echo(f"{changed.model}: data changed ({', '.join(changed.files)}): {what}.", err=True)
     if result.processed or _machine(output_format, output):
         emit(_rows(result.processed, Processed), output_format, output, title=f"Processed in '{result.environment}'")
     if not result.processed:
@@ -595,6 +613,75 @@ def janitor_command(
         click.echo("Nothing to clean up.", err=True)
 
 
+# ---------------------------------------------------------------------- dev loop
+
+
+@click.command("dev")
+@click.option(
+    "-p",
+    "--project",
+    "project",
+    type=click.Path(path_type=Path),
+    default=None,
+    callback=_plan_project,
+    help="The Seeknal project to watch (translated into target/sqlmesh). Default: .",
+)
+@click.option("--env", "env", default="dev", show_default=True, help="The development environment kept up to date.")
+@click.option(
+    "--settings",
+    "settings_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Translation: YAML merged over the generated SQLMesh settings (as `seeknal translate --settings`).",
+)
+@click.option("--params", "params_json", default=None, help="Translation: JSON object of {{ }} values.")
+@click.option("--once", is_flag=True, help="One cycle (translate, plan and apply, restate changed data), then exit.")
+@click.option(
+    "--max-cycles", type=click.IntRange(min=1), default=None, help="Exit after N cycles (the first at start)."
+)
+@click.option("--poll", "poll_seconds", type=float, default=0.5, show_default=True, help="Seconds between checks.")
+@click.option("--no-restate-changed", is_flag=True, help="Do not recompute file sources whose data changed.")
+def dev_command(
+    project: t.Tuple[ProjectPaths, bool],
+    env: str,
+    settings_file: t.Optional[Path],
+    params_json: t.Optional[str],
+    once: bool,
+    max_cycles: t.Optional[int],
+    poll_seconds: float,
+    no_restate_changed: bool,
+) -> None:
+    """Watch the Seeknal project and keep --env (default dev) up to date, in one warm process.
+
+    On every change: translate what changed, reload the SQLMesh models, plan and apply --env, and recompute file
+    sources whose data changed (with their downstream). One line per change; Ctrl-C exits. Stock SQLMesh has no
+    equivalent (each `sqlmesh plan` is a new process).
+    """
+    from seeknal_sqlmesh.errors import SeeknalError
+    from seeknal_sqlmesh.workflow.dev import DevLoop
+
+    paths, _ = project
+    loop = DevLoop(
+        paths,
+        env,
+        translate_options=_translation_options(settings_file, params_json),
+        restate_changed=not no_restate_changed,
+    )
+    click.echo(f"Watching {paths.seeknal} -> '{loop.environment}' (Ctrl-C to stop)", err=True)
+
+    errors: t.List[str] = []
+
+    def report(cycle: t.Any) -> None:
+        click.echo(cycle.summary(loop.environment))
+        if cycle.error:
+            errors.append(cycle.error)
+
+    cycles = loop.watch(max_cycles=1 if once else max_cycles, poll_seconds=poll_seconds, report=report)
+    if once and errors:
+        raise SeeknalError(f"the cycle failed: {errors[-1]}", "fix the project and run `seeknal dev` again")
+    click.echo(f"Stopped after {cycles} cycles.", err=True)
+
+
 COMMANDS: t.Tuple[click.Command, ...] = (
     plan_command,
     apply_command,
@@ -610,4 +697,5 @@ COMMANDS: t.Tuple[click.Command, ...] = (
     invalidate_command,
     env_group,
     janitor_command,
+    dev_command,
 )

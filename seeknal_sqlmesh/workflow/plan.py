@@ -20,6 +20,8 @@ if t.TYPE_CHECKING:
     from sqlmesh.core.snapshot import Snapshot
     from sqlmesh.utils.date import TimeLike
 
+    from seeknal_sqlmesh.workflow.sources import ChangedSource
+
 PROD = "prod"
 
 
@@ -192,6 +194,8 @@ class RunResult:
     environment: str
     status: str  # success | nothing to do | failure
     processed: t.List[Processed] = field(default_factory=list)
+    changed_sources: t.List[ChangedSource] = field(default_factory=list)  # file sources whose data changed
+    restated: bool = False  # whether the changed sources (and their downstream) were recomputed
 
 
 def run(
@@ -202,18 +206,23 @@ def run(
     end: t.Optional[TimeLike] = None,
     select: t.Sequence[str] = (),
     ignore_cron: bool = False,
+    restate_changed: bool = True,
 ) -> RunResult:
     """SQLMesh's run of `environment`: every model's missing intervals that its cron allows (`sqlmesh run`).
 
-    Returns the intervals that were missing before the run and are there after it. A failed run raises
-    `CheckFailed` naming the models that failed.
+    File sources whose data changed since the environment processed them are restated first, with their
+    downstream (`workflow.sources`); `restate_changed=False` only reports them. Returns the intervals that were
+    missing before the run (or restated) and are there after it. A failed run raises `CheckFailed` naming the models
+    that failed.
     """
+    from seeknal_sqlmesh.workflow import sources
     from seeknal_sqlmesh.workflow.intervals import missing_by_model
 
     ctx = ws.context
     name = environment.strip().lower()
     ws.environment_tables(name)  # a clear error when the environment was never planned
     selection = ws.selection(select)
+    changed = sources.restate_changed(ws, name, restate_sources=restate_changed)
     before = missing_by_model(ws, name, selection, start=start, end=end)
     with sqlmesh_errors(check=True):
         status = ctx.run(name, start=start, end=end, select_models=selection or None, ignore_cron=ignore_cron)
@@ -229,7 +238,8 @@ def run(
         raise CheckFailed(
             f"the run of '{name}' failed; not processed: {', '.join(failed)}", "fix the model and run again"
         )
-    return RunResult(name, "nothing to do" if status.is_nothing_to_do else "success", processed)
+    status_text = "nothing to do" if status.is_nothing_to_do else "success"
+    return RunResult(name, status_text, processed, changed, restated=restate_changed and bool(changed))
 
 
 def _format(snapshot: Snapshot, intervals: t.Sequence[t.Tuple[int, int]]) -> str:
