@@ -19,6 +19,7 @@ from sqlmesh.core.config.loader import load_config_from_yaml
 
 from seeknal_sqlmesh import plugins
 from seeknal_sqlmesh.contract import Layout
+from seeknal_sqlmesh.errors import SeeknalError
 
 GATEWAY_MODELS_KEY = "seeknal_gateway_models"  # written by translators/assemble.py
 
@@ -77,7 +78,68 @@ def active_gateways(settings: t.Dict[str, t.Any], argv: t.Sequence[str]) -> t.Di
     return {name: g for name, g in gateways.items() if name in keep}
 
 
-def load_project_config(root: Path, argv: t.Optional[t.Sequence[str]] = None) -> Config:
+CONCURRENT_TASKS_ENV = "SEEKNAL_SQLMESH_CONCURRENT_TASKS"
+DUCKDB_MAX_CONCURRENT_TASKS = 8
+# Gateway types whose default is not SQLMesh's own (DuckDB: chosen from the cores below; MotherDuck is remote, and
+# SQLMesh's default of 1 is only there because it shares DuckDB's config class). Postgres, StarRocks and the other
+# warehouses keep SQLMesh's default of 4.
+REMOTE_DUCKDB_CONCURRENT_TASKS = {"motherduck": 4}
+
+
+def default_concurrent_tasks(connection_type: t.Optional[str], cores: t.Optional[int] = None) -> t.Optional[int]:
+    """Models a gateway evaluates at once when settings.yaml does not say: None leaves SQLMesh's default.
+
+    DuckDB already runs each query on every core, so a model at a time leaves cores idle only in the single-threaded
+    parts (reading CSV/JSON, Python models, small queries, SQLMesh's own bookkeeping): half the cores, at least 2 and
+    at most 8, keeps those busy without running a dozen full-width queries against each other. Each concurrent task
+    gets its own DuckDB cursor (SQLMesh's thread-local pool when `concurrent_tasks` > 1), so this is safe.
+    """
+    if connection_type in REMOTE_DUCKDB_CONCURRENT_TASKS:
+        return REMOTE_DUCKDB_CONCURRENT_TASKS[connection_type]
+    if connection_type != "duckdb":
+        return None
+    cores = cores or os.cpu_count() or 1
+    return 1 if cores < 2 else min(DUCKDB_MAX_CONCURRENT_TASKS, max(2, cores // 2))
+
+
+def apply_concurrency(
+    gateways: t.Dict[str, t.Any], override: t.Optional[int] = None, cores: t.Optional[int] = None
+) -> None:
+    """Fill in `concurrent_tasks` of each gateway's connection at load time (never written to settings.yaml, which
+    stays the same on every machine): `override` (`--workers`, SEEKNAL_SQLMESH_CONCURRENT_TASKS) first, then the
+    user's value in settings, then `default_concurrent_tasks`. A DuckDB state connection gets at least its gateway's
+    value: SQLMesh otherwise switches it to multi-threaded mode itself, with a warning, when the plan starts."""
+    for gateway in gateways.values():
+        connection = gateway.get("connection")
+        if not isinstance(connection, dict):
+            continue
+        if override:
+            connection["concurrent_tasks"] = override
+        elif "concurrent_tasks" not in connection:
+            chosen = default_concurrent_tasks(connection.get("type"), cores)
+            if chosen is not None:
+                connection["concurrent_tasks"] = chosen
+        tasks = connection.get("concurrent_tasks")
+        state = gateway.get("state_connection")
+        if isinstance(tasks, int) and isinstance(state, dict) and state.get("type") == "duckdb":
+            state["concurrent_tasks"] = max(tasks, int(state.get("concurrent_tasks") or 1))
+
+
+def _env_concurrent_tasks() -> t.Optional[int]:
+    value = os.environ.get(CONCURRENT_TASKS_ENV, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise SeeknalError(
+            f"{CONCURRENT_TASKS_ENV}={value!r} is not a number of tasks", "set it to a whole number, 1 or more"
+        )
+    return int(value)
+
+
+def load_project_config(
+    root: Path, argv: t.Optional[t.Sequence[str]] = None, *, concurrent_tasks: t.Optional[int] = None
+) -> Config:
+    """`concurrent_tasks` (as `seeknal run --workers`) overrides every gateway's; see `apply_concurrency`."""
     global _project_dir
     root = Path(root).resolve()
     _project_dir = root
@@ -103,5 +165,6 @@ def load_project_config(root: Path, argv: t.Optional[t.Sequence[str]] = None) ->
         gateway.setdefault("state_connection", shared_state_connection())  # gateways added through --settings too
         for key in ("connection", "state_connection", "test_connection"):
             _anchor_paths(gateway.get(key), root)
+    apply_concurrency(settings.get("gateways") or {}, concurrent_tasks or _env_concurrent_tasks())
     plugins.register_sqlmesh(settings)  # engine adapters, kinds, macros the project's gateways need
     return Config.parse_obj(settings)

@@ -136,18 +136,19 @@ def open_workspace(
 ) -> Workspace:
     """Open the translated project (a Seeknal project stands for its translation) in one SQLMesh `Context`."""
     paths = project if isinstance(project, ProjectPaths) else find_project(project)
-    notes = []
+    notes: t.List[str] = []
     with sqlmesh_errors():
         from sqlmesh import Context
 
-        if concurrent_tasks and concurrent_tasks > 1:
-            probe = Context(paths=str(paths.translated), load=False)
-            engine = probe.connection_config.type_
-            probe.close()
-            if engine == "duckdb":  # SQLMesh 0.236 shares one DuckDB connection across its threads: batches fail
-                notes.append(f"{concurrent_tasks} workers asked; DuckDB evaluates one model at a time")
-                concurrent_tasks = None
-        context = Context(paths=str(paths.translated), concurrent_tasks=concurrent_tasks)
+        config = None
+        if concurrent_tasks:
+            from seeknal_sqlmesh.runtime.config import load_project_config
+
+            # The connections themselves get N tasks, not only SQLMesh's scheduler (`Context(concurrent_tasks=)`):
+            # a DuckDB connection configured for one task is one cursor shared by every thread ("No open result
+            # set"); configured for N, SQLMesh gives each thread its own cursor.
+            config = load_project_config(paths.translated, concurrent_tasks=concurrent_tasks)
+        context = Context(paths=str(paths.translated), config=config, concurrent_tasks=concurrent_tasks)
     return Workspace(paths, context, notes)
 
 
