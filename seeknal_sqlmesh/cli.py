@@ -71,10 +71,6 @@ def translate(
     quiet: bool,
 ) -> None:
     """Translate the Seeknal PROJECT (default: .) into a SQLMesh project."""
-    from rich.progress import Progress
-
-    from seeknal_sqlmesh.translators import translate_project
-
     try:
         params = json.loads(params_json) if params_json else None
     except json.JSONDecodeError as e:
@@ -84,6 +80,21 @@ def translate(
     except yaml.YAMLError as e:
         raise SeeknalError(f"{settings_file}: not valid YAML ({e})", "fix the settings file") from None
     output = output or default_output(project)
+    if check:  # nothing changed since the last translation: answer from its record, without loading SQLMesh
+        from seeknal_sqlmesh import fingerprint
+
+        options = fingerprint.translate_options(params, overrides, profile, profiles_env, start)
+        recorded = fingerprint.unchanged(project, output, options)
+        if recorded is not None:
+            if not quiet:
+                for text in recorded.warnings:
+                    click.echo(f"warning: {text}", err=True)
+                click.echo(f"{output} is up to date ({recorded.files} files).")
+            return
+    from rich.progress import Progress
+
+    from seeknal_sqlmesh.translators import translate_project
+
     with Progress(transient=True, disable=quiet) as bar:
         task = bar.add_task("Translating", total=None)
 

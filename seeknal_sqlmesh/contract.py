@@ -37,6 +37,8 @@ class Layout:
     SEMANTIC_DIR = "seeknal/semantic"
     WAREHOUSE = "warehouse.duckdb"  # the default DuckDB gateway's database; created by SQLMesh, kept by translate
     STATE = "state.duckdb"  # SQLMesh state of every gateway (StarRocks cannot hold it)
+    # seeknal translate's own cache, in the data area: rendered models by content hash, the inputs last translated
+    TRANSLATION_CACHE = "translation"
     # What `seeknal run` last processed of each file source, per environment (size, mtime, hash): kept by translate
     SOURCE_FILES = "source_files.json"
     # Entries translation owns and replaces; everything else in the folder (the warehouse, SQLMesh state and logs,

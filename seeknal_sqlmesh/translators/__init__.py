@@ -7,7 +7,7 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seeknal_sqlmesh import plugins
+from seeknal_sqlmesh import fingerprint, plugins
 from seeknal_sqlmesh.errors import Problem, Problems
 from seeknal_sqlmesh.project.loader import load_project
 from seeknal_sqlmesh.project.models import Node, Project
@@ -37,6 +37,8 @@ class TranslationResult:
     warnings: t.List[Problem] = field(default_factory=list)
     stale: t.List[str] = field(default_factory=list)  # with check=True: files that differ from the output
     model_count: int = 0
+    rendered: int = 0  # SQL models rendered through SQLMesh; the others came from the render cache
+    reused: int = 0
 
 
 def translate_node(node: Node, ctx: TranslationContext) -> NodeTranslation:
@@ -65,16 +67,23 @@ def translate_project(
     profiles_env: t.Optional[str] = None,
     start: str = "2000-01-01",
     progress: t.Optional[t.Callable[[int, int, str], None]] = None,
+    cache: bool = True,
 ) -> TranslationResult:
     """Translate `project_dir` into a SQLMesh project at `output_dir`.
 
     Raises `ProjectError` (exit code 2) listing every problem; nothing is written then. With `check=True`
     nothing is written either: the result's `stale` lists the files that a translation would change.
+    With `cache`, models rendered by an earlier translation into `output_dir` are reused (`translators/cache.py`);
+    the output is the same without it.
     """
     # imported here, not at the top: they load SQLMesh itself, which `import seeknal_sqlmesh` should not cost
     from seeknal_sqlmesh.translators.assemble import assemble
+    from seeknal_sqlmesh.translators.cache import RENDER_FILE, RenderCache
     from seeknal_sqlmesh.translators.output import stale_files, write_atomically
 
+    options = fingerprint.translate_options(params, settings_overrides, profile, profiles_env, start)
+    # scanned before anything is read: a file edited while this runs no longer matches what is recorded
+    inputs = fingerprint.scan_inputs(Path(project_dir), Path(output_dir)) if cache else None
     project, problems = load_project(project_dir, profile=profile, profiles_env=profiles_env, params=params)
     if not (Path(project_dir) / "seeknal_project.yml").is_file():
         problems.raise_if_any()
@@ -90,13 +99,18 @@ def translate_project(
             ctx.specs[node_id] = pieces[node_id].models[0]
         if progress:
             progress(i + 1, total, node_id)
-    files, model_count = assemble(project, ctx, pieces, settings_overrides or {}, start)
+    renders = RenderCache(fingerprint.translation_cache(output_dir) / RENDER_FILE if cache else None)
+    files, model_count = assemble(project, ctx, pieces, settings_overrides or {}, start, renders)
     problems.raise_if_any()
     result = TranslationResult(project, output_dir, files, list(problems.warnings), model_count=model_count)
+    result.rendered, result.reused = renders.misses, renders.hits
     if check:
         result.stale = stale_files(files, output_dir)
     else:
         write_atomically(files, output_dir)
+        renders.save()
+    if inputs is not None and not result.stale:  # what a no-op `--check` compares (see seeknal_sqlmesh/fingerprint.py)
+        fingerprint.record(Path(project_dir), output_dir, options, inputs, files, [str(w) for w in result.warnings])
     return result
 
 

@@ -11,6 +11,7 @@ from seeknal_sqlmesh.project.models import Project
 from seeknal_sqlmesh.runtime.config import GATEWAY_MODELS_KEY, shared_state_connection
 from seeknal_sqlmesh.sqlkit import to_sql
 from seeknal_sqlmesh.translators.base import AuditSpec, ModelSpec, NodeTranslation, TranslationContext
+from seeknal_sqlmesh.translators.cache import RenderCache
 from seeknal_sqlmesh.translators.gateways import gateways_from_profile
 from seeknal_sqlmesh.translators.output import GENERATED_HEADER, dump_yaml, render_all
 from seeknal_sqlmesh.translators.sql import macro_call
@@ -111,11 +112,19 @@ def assign_gateways(project: Project, ctx: TranslationContext, pieces: t.Dict[st
             spec.gateway = spec.gateway or gateway
 
 
-def extra_dependencies(project: Project, ctx: TranslationContext, target: str, node_id: str) -> t.List[str]:
+def extra_dependencies(
+    project: Project,
+    ctx: TranslationContext,
+    target: str,
+    node_id: str,
+    reach: t.Optional[Reachability] = None,
+) -> t.List[str]:
     """Tables a rule's audit reads besides the audited model: they must be built first (SQLMesh `depends_on`)."""
     others = [u for u in project.edges.get(node_id, []) if u != target]
-    descendants = _descendants(project, target)
-    clash = [o for o in others if o in descendants]
+    if not others:
+        return []
+    reach = reach or Reachability(project, others)
+    clash = [o for o in others if reach.built_from(o, target)]
     if clash:
         ctx.error(
             project.nodes[node_id],
@@ -127,16 +136,24 @@ def extra_dependencies(project: Project, ctx: TranslationContext, target: str, n
     return [to_sql(ctx.table_of(o)) for o in others]
 
 
-def _descendants(project: Project, node_id: str) -> t.Set[str]:
-    seen: t.Set[str] = set()
-    frontier = [node_id]
-    while frontier:
-        current = frontier.pop()
-        for child in project.downstream(current):
-            if child not in seen:
-                seen.add(child)
-                frontier.append(child)
-    return seen
+class Reachability:
+    """Is a node of `wanted` built (directly or not) from another node? One pass over the DAG in reverse topological
+    order gives every node the set of `wanted` nodes downstream of it, as a bitset: checking every rule costs
+    O((nodes + edges) * len(wanted) / 64), not one walk of the target's descendants per rule."""
+
+    def __init__(self, project: Project, wanted: t.Iterable[str]) -> None:
+        self._bit = {node_id: 1 << i for i, node_id in enumerate(sorted(set(wanted)))}
+        self._below: t.Dict[str, int] = {}
+        if not self._bit:
+            return
+        for node_id in reversed(project.order):
+            below = 0
+            for child in project.downstream(node_id):
+                below |= self._below.get(child, 0) | self._bit.get(child, 0)
+            self._below[node_id] = below
+
+    def built_from(self, node_id: str, ancestor: str) -> bool:
+        return bool(self._below.get(ancestor, 0) & self._bit.get(node_id, 0))
 
 
 def assemble(
@@ -145,7 +162,9 @@ def assemble(
     pieces: t.Dict[str, NodeTranslation],
     overrides: t.Dict[str, t.Any],
     start: str,
+    cache: t.Optional[RenderCache] = None,
 ) -> t.Tuple[t.Dict[str, str], int]:
+    """Every file of the translated project, and the number of models. `cache`: rendered models to reuse."""
     specs: t.Dict[str, ModelSpec] = {}
     by_node: t.Dict[str, ModelSpec] = {}
     for node_id in project.order:
@@ -153,6 +172,18 @@ def assemble(
             specs[spec.name] = spec
             by_node.setdefault(node_id, spec)
 
+    # the nodes rules check their target against: one reachability pass serves every rule
+    reach = Reachability(
+        project,
+        (
+            u
+            for node_id in project.order
+            for target, audit in pieces[node_id].audits_for
+            if isinstance(audit, AuditSpec)
+            for u in project.edges.get(node_id, [])
+            if u != target
+        ),
+    )
     for node_id in project.order:
         for target, audit in pieces[node_id].audits_for:
             audited = by_node.get(target)
@@ -163,7 +194,7 @@ def assemble(
             if isinstance(audit, AuditSpec):
                 audited.custom_audits.append(audit)
                 audited.depends_on.extend(
-                    d for d in extra_dependencies(project, ctx, target, node_id) if d not in audited.depends_on
+                    d for d in extra_dependencies(project, ctx, target, node_id, reach) if d not in audited.depends_on
                 )
             else:
                 audited.audits.append(audit)
@@ -183,7 +214,7 @@ def assemble(
             files[f"{base}.py"] = spec.python_source
         else:
             sql_specs.append(spec)
-    for spec, rendered in zip(sql_specs, render_all(sql_specs), strict=True):
+    for spec, rendered in zip(sql_specs, render_all(sql_specs, cache), strict=True):
         if isinstance(rendered, Exception):  # SQLMesh rejected the model: report it on the node, keep collecting
             ctx.error(spec.node, "", f"SQLMesh rejects the translated model {spec.name}: {rendered}")
             continue
