@@ -116,6 +116,12 @@ def test_a_changed_csv_is_restated_with_its_downstream_by_the_next_run(shop: Pat
 
     again = seeknal("run", "-p", shop, "--format", "json")  # recorded: not restated twice
     assert json.loads(again.stdout) == [] and "data changed" not in again.stderr
+    assert "nothing changed since the last run" in again.stderr  # answered without loading SQLMesh
+
+    seeknal("invalidate", "transform.user_metrics", "-p", shop, "--start", "2026-01-01")  # the state changes
+    redone = seeknal("run", "-p", shop, "--format", "json")
+    assert [r["model"] for r in json.loads(redone.stdout)] == ["transform.user_metrics"]
+    assert state(shop) == AFTER
 
 
 def test_no_restate_changed_leaves_the_data_until_a_run_restates_it(shop: Path):

@@ -30,9 +30,16 @@ if t.TYPE_CHECKING:
 
 @contextlib.contextmanager
 def _workspace(
-    paths: ProjectPaths, *, console: bool = False, to_stderr: bool = False, workers: t.Optional[int] = None
+    paths: ProjectPaths,
+    *,
+    console: bool = False,
+    to_stderr: bool = False,
+    workers: t.Optional[int] = None,
+    load: bool = True,
 ) -> t.Iterator[Workspace]:
-    """Open the project once; with `console`, SQLMesh prints what it does (on stderr with `to_stderr`)."""
+    """Open the project once; with `console`, SQLMesh prints what it does (on stderr with `to_stderr`); without
+    `load`, the model files are not read (commands that work on an environment's snapshots in state)."""
+    _skip_ipython_magics()
     from sqlmesh.core.console import configure_console, get_console, set_console
 
     from seeknal_sqlmesh.workflow.context import open_workspace
@@ -46,13 +53,25 @@ def _workspace(
                 rich.file = sys.stderr
     try:
         with progress("Loading the SQLMesh project"):
-            ws = open_workspace(paths, concurrent_tasks=workers)
+            ws = open_workspace(paths, concurrent_tasks=workers, load=load)
         for note in ws.notes:
             click.echo(f"note: {note}", err=True)
         with ws:
             yield ws
     finally:
         set_console(previous)
+
+
+def _skip_ipython_magics() -> None:
+    """SQLMesh's Python-API analytics wrapper imports `sqlmesh.magics` (IPython, ~0.5 s) on every `Context.plan`/
+    `run`/... call, only to compare its file name with the call stack. A command-line process is no notebook: an
+    empty stand-in module makes that import free (a notebook imports the real one when SQLMesh loads)."""
+    import types
+
+    if "sqlmesh.magics" not in sys.modules and "IPython" not in sys.modules:
+        stand_in = types.ModuleType("sqlmesh.magics")
+        stand_in.__file__ = "<sqlmesh.magics: not loaded by the seeknal command>"
+        sys.modules["sqlmesh.magics"] = stand_in
 
 
 def _rows(items: t.Sequence[t.Any], kind: type) -> t.Any:
@@ -309,9 +328,20 @@ def run_command(
     File sources (csv, parquet, ...) whose data changed since --env processed them are recomputed first, with
     everything downstream of them. Stock SQLMesh: `sqlmesh run [ENV] [--start] [--end] [--select-model]`.
     """
+    from seeknal_sqlmesh.workflow import sources
     from seeknal_sqlmesh.workflow.plan import Processed, run
 
-    with _workspace(project, console=True, to_stderr=_machine(output_format, output), workers=workers) as ws:
+    machine = _machine(output_format, output)
+    # the options that decide what a run does; a no-op with the same ones needs no SQLMesh (`sources.nothing_to_run`)
+    key = json.dumps([start, end, ignore_cron, no_restate_changed])
+    if not select and sources.nothing_to_run(project.translated, env.strip().lower(), key):
+        if machine:
+            emit(_rows([], Processed), output_format, output, title=f"Processed in '{env}'")
+        click.echo(
+            f"Nothing to run in '{env}': no missing interval is due (nothing changed since the last run).", err=True
+        )
+        return
+    with _workspace(project, console=True, to_stderr=machine, workers=workers, load=bool(select)) as ws:
         result = run(
             ws,
             env,
@@ -321,6 +351,9 @@ def run_command(
             ignore_cron=ignore_cron,
             restate_changed=not no_restate_changed,
         )
+        patterns = sources.tracked_sources(ws)
+    if result.next_ready_ms is not None:  # after the workspace closed: the state files are as the next run sees them
+        sources.record_quiet_run(project.translated, result.environment, key, result.next_ready_ms, patterns)
     for changed in result.changed_sources:
         what = "recomputed with its downstream" if result.restated else "kept (--no-restate-changed)"
         click.echo(f"{changed.model}: data changed ({', '.join(changed.files)}): {what}.", err=True)
@@ -598,8 +631,7 @@ def janitor_command(
     output_format: t.Optional[str],
     output: t.Optional[Path],
 ) -> None:
-    """Remove expired environments and snapshots no environment uses (stock SQLMesh: `sqlmesh janitor`), the file
-    exports of environments that no longer exist, and folders interrupted translations left."""
+    """Remove expired environments and snapshots no environment uses. Stock SQLMesh: `sqlmesh janitor`."""
     from seeknal_sqlmesh.workflow.plan import Cleanup, janitor
 
     with _workspace(project) as ws:

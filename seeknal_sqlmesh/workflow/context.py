@@ -133,12 +133,19 @@ def open_workspace(
     project: t.Union[ProjectPaths, str, Path, None] = None,
     *,
     concurrent_tasks: t.Optional[int] = None,
+    load: bool = True,
 ) -> Workspace:
-    """Open the translated project (a Seeknal project stands for its translation) in one SQLMesh `Context`."""
+    """Open the translated project (a Seeknal project stands for its translation) in one SQLMesh `Context`.
+
+    `load=False` skips reading the model files: enough for what works on an environment's snapshots in state
+    (`run`, interval checks), and a second or more faster on a large project.
+    """
     paths = project if isinstance(project, ProjectPaths) else find_project(project)
     notes: t.List[str] = []
     with sqlmesh_errors():
         from sqlmesh import Context
+
+        load_serially_when_small(paths.translated)
 
         config = None
         if concurrent_tasks:
@@ -148,8 +155,27 @@ def open_workspace(
             # a DuckDB connection configured for one task is one cursor shared by every thread ("No open result
             # set"); configured for N, SQLMesh gives each thread its own cursor.
             config = load_project_config(paths.translated, concurrent_tasks=concurrent_tasks)
-        context = Context(paths=str(paths.translated), config=config, concurrent_tasks=concurrent_tasks)
+        context = Context(paths=str(paths.translated), config=config, concurrent_tasks=concurrent_tasks, load=load)
     return Workspace(paths, context, notes)
+
+
+SERIAL_LOAD_MAX_MODELS = 200  # below this, SQLMesh's per-load process pool costs more than it saves
+
+
+def load_serially_when_small(translated: Path) -> None:
+    """SQLMesh computes model schemas in a pool of forked processes on every load (`MAX_FORK_WORKERS`, all CPUs by
+    default). Forking the pool costs ~0.3-1 s, more than the work on a project of a few dozen models: those load in
+    this process instead. A `MAX_FORK_WORKERS` set in the environment wins."""
+    import os
+
+    from sqlmesh.core import constants
+
+    if os.environ.get("MAX_FORK_WORKERS") or constants.MAX_FORK_WORKERS == 1:
+        return
+    models = translated / "models"
+    count = sum(1 for p in models.rglob("*") if p.suffix in (".sql", ".py")) if models.is_dir() else 0
+    if count < SERIAL_LOAD_MAX_MODELS:
+        constants.MAX_FORK_WORKERS = 1
 
 
 @contextlib.contextmanager

@@ -99,7 +99,8 @@ def differences(before: Files, now: Files) -> t.List[str]:
 
 
 class SourceFiles:
-    """The record file: {"version": 1, "environments": {env: {model: {path: {size, mtime_ns, sha256}}}}}."""
+    """The record file: {"version": 1, "environments": {env: {model: {path: {size, mtime_ns, sha256}}}},
+    "quiet_runs": {env: what the last run that left nothing missing saw}}."""
 
     def __init__(self, translated: Path):
         from seeknal_sqlmesh import contract
@@ -109,12 +110,14 @@ class SourceFiles:
         self.root = translated
         self.path = area / Layout.SOURCE_FILES
         self.environments: t.Dict[str, t.Dict[str, Files]] = {}
+        self.quiet_runs: t.Dict[str, t.Dict[str, t.Any]] = {}  # per environment: see `record_quiet_run`
         try:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError):
             data = None
         if isinstance(data, dict) and data.get("version") == RECORD_VERSION:
             self.environments = dict(data.get("environments") or {})
+            self.quiet_runs = dict(data.get("quiet_runs") or {})
 
     def recorded(self, environment: str) -> t.Dict[str, Files]:
         return self.environments.get(environment, {})
@@ -124,7 +127,8 @@ class SourceFiles:
         self.save()
 
     def save(self) -> None:
-        text = json.dumps({"version": RECORD_VERSION, "environments": self.environments}, indent=1, sort_keys=True)
+        data = {"version": RECORD_VERSION, "environments": self.environments, "quiet_runs": self.quiet_runs}
+        text = json.dumps(data, indent=1, sort_keys=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(text + "\n")
         os.replace(tmp, self.path)
@@ -145,14 +149,12 @@ def check(ws: Workspace, environment: str, models: t.Optional[t.Iterable[str]] =
     store = SourceFiles(ws.translated)
     recorded = store.recorded(name)
     env = ws.environment_tables(name).environment
-    in_env = {s.name.lower() for s in env.snapshots}
+    in_env = {ws.display_name(s.name).lower() for s in env.snapshots}  # the models need not be loaded
     planned_ns = int(env.finalized_ts or 0) * 1_000_000  # epoch ms -> ns
     wanted = {m.lower() for m in models} if models is not None else None
-    loaded = ws.models_by_name()
     changed, current = [], {}
     for model, patterns in sorted(tracked_sources(ws).items()):
-        found = loaded.get(model.lower())  # a source on an inactive gateway is not loaded: not run either
-        if found is None or found.fqn.lower() not in in_env or (wanted is not None and model.lower() not in wanted):
+        if model.lower() not in in_env or (wanted is not None and model.lower() not in wanted):
             continue
         before = recorded.get(model)
         now = current_files(ws.translated, patterns, before)
@@ -179,7 +181,8 @@ def restate(ws: Workspace, environment: str, models: t.Sequence[str]) -> t.List[
     dag: DAG[str] = DAG()
     for fqn, snapshot in snapshots.items():
         dag.add(fqn, [p.name for p in snapshot.parents if p.name in snapshots])
-    roots = [ws.model(m).fqn for m in models]
+    by_name = {ws.display_name(fqn).lower(): fqn for fqn in snapshots}
+    roots = [by_name[m.lower()] for m in models if m.lower() in by_name]
     chosen = dict.fromkeys(fqn for root in roots if root in snapshots for fqn in [root, *dag.downstream(root)])
     now = now_timestamp()
     removals: t.List[t.Tuple[Snapshot, t.Tuple[int, int]]] = []
@@ -210,3 +213,65 @@ def restate_changed(ws: Workspace, environment: str, *, restate_sources: bool = 
     keep = set() if restate_sources else changed
     SourceFiles(ws.translated).record(found.environment, {m: f for m, f in found.current.items() if m not in keep})
     return found.changed
+
+
+# ---------------------------------------------------------------------- a no-op `seeknal run` without SQLMesh
+
+
+def _state_files(translated: Path) -> t.Optional[t.List[t.List[t.Any]]]:
+    """(name, mtime_ns, size) of the DuckDB state files, or None when the state is not a local DuckDB file."""
+    from seeknal_sqlmesh import contract
+
+    area: Path = getattr(contract, "data_area", lambda p: p)(translated)
+    state = area / Layout.STATE
+    if not state.is_file():
+        return None
+    out = []
+    for path in (state, state.with_name(state.name + ".wal")):
+        stat = path.stat() if path.exists() else None
+        out.append([path.name, stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0])
+    return out
+
+
+def record_quiet_run(
+    translated: Path, environment: str, key: str, next_ready_ms: int, patterns: t.Mapping[str, t.Sequence[str]]
+) -> None:
+    """After a run that left nothing missing: the state files as they are now, when the next cron interval of any
+    model starts, and the source patterns; `nothing_to_run` compares with them."""
+    stamps = _state_files(translated)
+    if stamps is None:
+        return
+    store = SourceFiles(translated)
+    store.quiet_runs[environment] = {
+        "key": key,
+        "state": stamps,
+        "next_ready_ms": next_ready_ms,
+        "patterns": dict(patterns),
+    }
+    store.save()
+
+
+def nothing_to_run(translated: Path, environment: str, key: str) -> bool:
+    """True when a run of `environment` with the same options would provably do nothing: no plan, run or janitor
+    touched the state since the last run (the state files are unchanged), no model's next cron interval has started,
+    and no source file changed size or mtime. Then `seeknal run` answers without loading SQLMesh."""
+    import time
+
+    store = SourceFiles(translated)
+    last = store.quiet_runs.get(environment)
+    if not last or last.get("key") != key or time.time() * 1000 >= last.get("next_ready_ms", 0):
+        return False
+    if _state_files(translated) != last.get("state"):
+        return False
+    recorded = store.recorded(environment)
+    for model, patterns in last.get("patterns", {}).items():
+        before = recorded.get(model)
+        if before is None:
+            return False
+        now = {}
+        for path in (p for pattern in patterns for p in expand(translated, pattern)):
+            stat = path.stat()
+            now[_key(translated, path)] = (stat.st_size, stat.st_mtime_ns)
+        if now != {k: (v.get("size"), v.get("mtime_ns")) for k, v in before.items()}:
+            return False
+    return True
