@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SQLMESH__DISABLE_ANONYMIZED_ANALYTICS", "true")
 
+from seeknal_sqlmesh.contract import data_area  # noqa: E402
 from seeknal_sqlmesh.semantic import QueryError, SemanticLayer  # noqa: E402
 
 SEEKNAL = Path(os.environ.get("SEEKNAL_VENV", ROOT / ".venvs" / "seeknal")) / "bin" / "seeknal"
@@ -166,7 +167,7 @@ def build_scaled(scale: int, work: Path) -> Path:
 
 
 def runtime_vs_handwritten(out: Path, repeat: int) -> list:
-    con = duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)
+    con = duckdb.connect(str(data_area(out) / "warehouse.duckdb"), read_only=True)
     rows = con.execute(f"SELECT COUNT(*) FROM {O}").fetchone()[0]
     sl = SemanticLayer.load(out, connection=con)
     results = []
@@ -206,7 +207,7 @@ def seeknal_side_by_side(out: Path, work: Path) -> list:
     (fake / "target" / "intermediate").mkdir(parents=True)
     shutil.copytree(work / "shopline" / "seeknal" / "semantic_models", fake / "seeknal" / "semantic_models")
     shutil.copytree(work / "shopline" / "seeknal" / "metrics", fake / "seeknal" / "metrics")
-    con = duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)
+    con = duckdb.connect(str(data_area(out) / "warehouse.duckdb"), read_only=True)
     for name in ("orders_enriched", "customer_lifetime"):
         con.execute(f"COPY (SELECT * FROM transform.{name}) TO '{fake / 'target' / 'intermediate' / f'transform_{name}.parquet'}' (FORMAT parquet)")
     con.close()
@@ -219,7 +220,7 @@ def seeknal_side_by_side(out: Path, work: Path) -> list:
                            "--output", str(sk_out), "--project-path", str(fake)], env=env)
         ours_out = work / f"ours_{len(results)}.csv"
         t_cli, ours_done = _run([seeknal_cli, "query", "--metrics", metrics, "--dimensions", dims, "--semantic", str(out / "seeknal" / "semantic"),
-                                 "--connection", str(out / "warehouse.duckdb"), "--format", "csv", "--output", str(ours_out)])
+                                 "--connection", str(data_area(out) / "warehouse.duckdb"), "--format", "csv", "--output", str(ours_out)])
         t_ctx, _ = _run([seeknal_cli, "query", "--metrics", metrics, "--dimensions", dims, "-p", str(out), "--format", "csv"])
         row = dict(question=question, seeknal_s=t_sk, ours_cli_s=t_cli, ours_cli_sqlmesh_s=t_ctx)
         if done.returncode != 0 or not sk_out.exists():

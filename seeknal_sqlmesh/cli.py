@@ -6,6 +6,7 @@ The core adds `translate`; every other command comes from a plugin (`plugins.py`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import typing as t
 from pathlib import Path
@@ -94,8 +95,11 @@ def translate(
     from rich.progress import Progress
 
     from seeknal_sqlmesh.translators import translate_project
+    from seeknal_sqlmesh.translators.publish import project_lock
 
-    with Progress(transient=True, disable=quiet) as bar:
+    # one translation at a time per project, held from reading the project to the swap (--check writes nothing)
+    lock = contextlib.nullcontext() if check else project_lock(output)
+    with lock, Progress(transient=True, disable=quiet) as bar:
         task = bar.add_task("Translating", total=None)
 
         def progress(done: int, total: int, node_id: str) -> None:

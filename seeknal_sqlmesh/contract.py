@@ -35,19 +35,34 @@ class Layout:
     EXTERNAL_MODELS = "external_models.yaml"
     MANIFEST = "seeknal/manifest.json"
     SEMANTIC_DIR = "seeknal/semantic"
-    WAREHOUSE = "warehouse.duckdb"  # the default DuckDB gateway's database; created by SQLMesh, kept by translate
-    STATE = "state.duckdb"  # SQLMesh state of every gateway (StarRocks cannot hold it)
+    # The data area: a folder beside the translated one (`<out>.data/`, see `data_dir`) that translation never
+    # replaces. The generated settings point SQLMesh at it with paths relative to the translated folder.
+    DATA_SUFFIX = ".data"
+    DATA_DIR_KEY = "seeknal_data_dir"  # in settings.yaml: the data area, relative to the translated folder
+    WAREHOUSE = "warehouse.duckdb"  # the default DuckDB gateway's database (in the data area); created by SQLMesh
+    STATE = "state.duckdb"  # SQLMesh state of every gateway (StarRocks cannot hold it), in the data area
+    CACHE_DIR = "cache"  # SQLMesh's cache (`cache_dir`), in the data area
     # seeknal translate's own cache, in the data area: rendered models by content hash, the inputs last translated
     TRANSLATION_CACHE = "translation"
+    EXPORTS_DIR = "exports"  # file exports of non-prod environments: `exports/<env>/<file name>` in the data area
+    LOCK = "seeknal.lock"  # in the data area: held by every translate (one at a time per project)
+    # What SQLMesh created inside the translated folder before the data area existed: moved there once.
+    LEGACY_DATA = ("warehouse.duckdb", "warehouse.duckdb.wal", "state.duckdb", "state.duckdb.wal")
     # What `seeknal run` last processed of each file source, per environment (size, mtime, hash): kept by translate
     SOURCE_FILES = "source_files.json"
-    # Entries translation owns and replaces; everything else in the folder (the warehouse, SQLMesh state and logs,
-    # the unit tests `seeknal create-test` writes in tests/) is carried over on re-translation.
+    # Entries translation owns and replaces; everything else in the folder (the unit tests `seeknal create-test`
+    # writes in tests/, files of your own) is carried over, as hard links, on re-translation.
     OWNED = ("config.py", "settings.yaml", "external_models.yaml", "models", "audits", "macros", "seeknal")
     TESTS_DIR = "tests"  # SQLMesh unit tests: the user's, never touched by translation
 
     SEEKNAL_PROJECT_FILE = "seeknal_project.yml"  # marks a Seeknal project
     DEFAULT_OUTPUT = "target/sqlmesh"  # where `seeknal translate` writes when -o is not given (inside the project)
+
+    @staticmethod
+    def data_dir(translated: Path) -> Path:
+        """The data area of a translated folder: `build/sample` -> `build/sample.data` (a sibling, never swapped)."""
+        translated = Path(translated)
+        return translated.parent / f"{translated.name}{Layout.DATA_SUFFIX}"
 
 
 class ContractError(SeeknalError):
@@ -173,6 +188,19 @@ def is_seeknal_project(path: Path) -> bool:
 
 def is_translated_project(path: Path) -> bool:
     return (path / Layout.SETTINGS).is_file() and (path / Layout.MANIFEST).is_file()
+
+
+def data_area(translated: Path) -> Path:
+    """The data area a translated project's settings name (`seeknal_data_dir`); the translated folder itself for
+    projects translated before the data area existed."""
+    import yaml
+
+    try:
+        settings = yaml.safe_load((Path(translated) / Layout.SETTINGS).read_text())
+    except (OSError, yaml.YAMLError):
+        settings = None
+    value = settings.get(Layout.DATA_DIR_KEY) if isinstance(settings, dict) else None
+    return (Path(translated) / value).resolve() if isinstance(value, str) and value else Path(translated)
 
 
 def default_output(seeknal_project: Path) -> Path:

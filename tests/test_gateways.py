@@ -51,8 +51,8 @@ def test_secrets_are_environment_references_never_values(tmp_path):
     assert pg["host"] == '{{ env_var("PG_HOST", "db.internal") }}'
     assert settings["gateways"]["other_pg"]["connection"]["password"] == '{{ env_var("OTHER_PASSWORD") }}'
     assert settings["gateways"]["reporting"]["connection"]["type"] == "starrocks"
-    # every gateway keeps SQLMesh state in the same local DuckDB file
-    assert {g["state_connection"]["database"] for g in settings["gateways"].values()} == {"state.duckdb"}
+    # every gateway keeps SQLMesh state in the same local DuckDB file, in the data area beside the folder
+    assert {g["state_connection"]["database"] for g in settings["gateways"].values()} == {"../out.data/state.duckdb"}
 
 
 def test_models_on_remote_sources_run_on_their_gateway(tmp_path):
@@ -76,8 +76,8 @@ def test_only_requested_gateways_are_configured(tmp_path, monkeypatch):
     assert set(config.gateways) == {"duckdb", "warehouse_pg"}
     assert config.gateways["warehouse_pg"].connection.host == "db.example"
     assert "models/transform/crm_clean.sql" not in config.ignore_patterns
-    # the DuckDB warehouse is anchored to the project folder, not the working directory
-    assert config.gateways["duckdb"].connection.database == str(out / "warehouse.duckdb")
+    # the DuckDB warehouse is anchored to the project folder (its data area beside it), not the working directory
+    assert config.gateways["duckdb"].connection.database == str(tmp_path / "out.data" / "warehouse.duckdb")
 
 
 def test_requested_gateways_from_cli_and_environment(monkeypatch):

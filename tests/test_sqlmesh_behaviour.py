@@ -453,6 +453,9 @@ def test_retranslation_is_byte_identical_and_plans_no_changes(work):
     finally:
         output, _ = fresh.communicate(timeout=120)
     assert fresh.returncode == 0, output.decode()
+    # the one difference a folder name makes: the settings name the data area beside it (../out_fresh.data)
+    settings = sibling / "settings.yaml"
+    settings.write_text(settings.read_text().replace("../out_fresh.data", "../out.data"))
     assert output_digest(sibling) == first
 
 
@@ -482,7 +485,7 @@ def test_file_exposure_lands_in_the_seeknal_project(base):
 
 def test_dev_plan_exports_only_what_it_changed(work):
     prod_export = work.proj / "target" / "exports" / "customer_orders.csv"
-    dev_export = prod_export.with_name("customer_orders__dev.csv")
+    dev_export = work.root / "out.data" / "exports" / "dev" / "customer_orders.csv"  # the data area, not the project
     # a change that does not reach the exported model: dev has no view of it, so nothing is exported for dev
     edit(work.proj / "seeknal/pipelines/py_nodes.py", "amount > 5", "amount > 15")
     translate_project(work.proj, work.out)
@@ -491,7 +494,7 @@ def test_dev_plan_exports_only_what_it_changed(work):
         assert names(plan.directly_modified) == {"transform.big_orders"}
     assert not dev_export.exists()
 
-    # a change upstream of the exported model: dev exports its own version next to prod's file
+    # a change upstream of the exported model: dev exports its own version into the data area
     prod_before = prod_export.read_text() if prod_export.exists() else None
     edit(work.proj / "seeknal/transforms/orders_clean.yml", "WHERE {{rules.completed}}", "WHERE {{rules.completed}} OR status = 'cancelled'")
     translate_project(work.proj, work.out)
@@ -499,3 +502,4 @@ def test_dev_plan_exports_only_what_it_changed(work):
         ctx.plan("dev", no_prompts=True, auto_apply=True)
     assert dev_export.read_text().splitlines() == ["customer_id,region,total,n", "C1,EU,30.5,2", "C2,US,5.0,1", "C3,EU,0.0,1"]
     assert (prod_export.read_text() if prod_export.exists() else None) == prod_before  # prod's file untouched
+    assert sorted(p.name for p in prod_export.parent.iterdir()) == ["customer_orders.csv"]  # nothing of dev's there

@@ -37,12 +37,13 @@ def test_translate_writes_a_sqlmesh_project(mini, tmp_path):
 
 
 def test_translation_is_deterministic(mini, tmp_path):
-    translate_project(mini, tmp_path / "a")
-    translate_project(mini, tmp_path / "b")
-    first = tree_digest(tmp_path / "a")
-    assert first == tree_digest(tmp_path / "b")
-    translate_project(mini, tmp_path / "a")
-    assert tree_digest(tmp_path / "a") == first
+    # same folder name at the same depth: the settings name the data area beside the folder (../out.data)
+    translate_project(mini, tmp_path / "a" / "out")
+    translate_project(mini, tmp_path / "b" / "out")
+    first = tree_digest(tmp_path / "a" / "out")
+    assert first == tree_digest(tmp_path / "b" / "out")
+    translate_project(mini, tmp_path / "a" / "out")
+    assert tree_digest(tmp_path / "a" / "out") == first
 
 
 def test_check_reports_stale_output(mini, tmp_path):
@@ -82,38 +83,41 @@ def test_bad_project_exits_2_lists_all_problems_and_keeps_previous_output(mini, 
 
 
 def test_failure_during_write_leaves_previous_output(mini, tmp_path, monkeypatch):
-    from seeknal_sqlmesh.translators import output
+    from seeknal_sqlmesh.translators import publish
 
     out = tmp_path / "out"
     translate_project(mini, out)
-    (out / "warehouse.duckdb").write_bytes(b"state that must survive")
-    before = tree_digest(out)
-    real_rename = output.os.rename
-    calls = {"n": 0}
+    (out.parent / "out.data" / "warehouse.duckdb").write_bytes(b"state that must survive")
+    (out / "tests").mkdir()
+    (out / "tests" / "test_mine.yaml").write_text("a test of the user's\n")
+    before = tree_digest(out), tree_digest(out.parent / "out.data")
+    real_rename = publish.os.rename
 
     def flaky_rename(src, dst):
-        calls["n"] += 1
         if Path(dst).name == "out" and Path(src).name.startswith(".out.new-"):  # the final swap fails
             raise OSError("disk full")
         return real_rename(src, dst)
 
-    monkeypatch.setattr(output.os, "rename", flaky_rename)
+    monkeypatch.setattr(publish, "_exchange", lambda a, b: False)  # the fallback swap: two renames
+    monkeypatch.setattr(publish.os, "rename", flaky_rename)
     node = mini / "seeknal/transforms/orders_clean.yml"
     node.write_text(node.read_text().replace("amountCol}}, 0)", "amountCol}}, 1)"))
     with pytest.raises(OSError):
         translate_project(mini, out)
     monkeypatch.undo()
-    assert tree_digest(out) == before
+    assert (tree_digest(out), tree_digest(out.parent / "out.data")) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # no staging folders left behind
 
 
 def test_state_files_survive_retranslation(mini, tmp_path):
     out = tmp_path / "out"
     translate_project(mini, out)
-    (out / "warehouse.duckdb").write_bytes(b"state")
+    (tmp_path / "out.data" / "warehouse.duckdb").write_bytes(b"state")
     (out / "logs").mkdir()
+    (out / "logs" / "sqlmesh.log").write_text("a log")
     translate_project(mini, out)
-    assert (out / "warehouse.duckdb").read_bytes() == b"state" and (out / "logs").is_dir()
+    assert (tmp_path / "out.data" / "warehouse.duckdb").read_bytes() == b"state"
+    assert (out / "logs" / "sqlmesh.log").read_text() == "a log"
 
 
 def test_unknown_kind_and_missing_field_collected(tmp_path):
@@ -132,10 +136,10 @@ def test_unknown_kind_and_missing_field_collected(tmp_path):
 def test_parallel_rendering_writes_the_same_files(mini, tmp_path, monkeypatch):
     from seeknal_sqlmesh.translators import output
 
-    translate_project(mini, tmp_path / "serial")
+    translate_project(mini, tmp_path / "serial" / "out")
     monkeypatch.setattr(output, "PARALLEL_RENDER_MIN_MODELS", 1)  # force forked workers even for a tiny project
-    translate_project(mini, tmp_path / "parallel")
-    assert tree_digest(tmp_path / "parallel") == tree_digest(tmp_path / "serial")
+    translate_project(mini, tmp_path / "parallel" / "out")
+    assert tree_digest(tmp_path / "parallel" / "out") == tree_digest(tmp_path / "serial" / "out")
 
 
 def test_translation_keeps_the_users_unit_tests(mini, tmp_path):

@@ -14,13 +14,14 @@ import yaml
 from sqlglot import exp
 from sqlglot.lineage import lineage as sqlglot_lineage
 
+from seeknal_sqlmesh.contract import Layout
 from tests.test_workflow_project import EVENT_COLUMNS, seeknal, translated, write_shop
 
 pytestmark = pytest.mark.slow
 
 
 def warehouse(out: Path, sql: str) -> t.List[t.Tuple[t.Any, ...]]:
-    with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(Layout.data_dir(out) / "warehouse.duckdb"), read_only=True) as con:
         return con.execute(sql).fetchall()
 
 
@@ -75,7 +76,7 @@ def test_audit_prints_results_and_fails_on_a_blocking_audit(shop: Path):
         shop, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'transform__clean_events__%'"
     )
     physical = f"warehouse.sqlmesh__transform.{table[0][0]}"
-    with duckdb.connect(str(shop / "warehouse.duckdb")) as con:
+    with duckdb.connect(str(Layout.data_dir(shop) / "warehouse.duckdb")) as con:
         con.execute(f"UPDATE {physical} SET event_id = NULL WHERE event_id = 3")
     try:
         result = seeknal("audit", "transform.clean_events", "-p", shop, ok=False)
@@ -84,7 +85,7 @@ def test_audit_prints_results_and_fails_on_a_blocking_audit(shop: Path):
         assert "fail" in result.output.split("not_null", 1)[1].splitlines()[0]
         assert seeknal("audit", "transform.user_metrics", "-p", shop).exit_code == 0
     finally:
-        with duckdb.connect(str(shop / "warehouse.duckdb")) as con:
+        with duckdb.connect(str(Layout.data_dir(shop) / "warehouse.duckdb")) as con:
             con.execute(f"UPDATE {physical} SET event_id = 3 WHERE event_id IS NULL")
 
 
@@ -312,3 +313,32 @@ def test_env_list_drop_and_janitor_dry_run(shop: Path):
     assert ("environment", "dev") in {(r["what"], r["name"]) for r in removed}
     assert [e["environment"] for e in rows_of(seeknal("env", "list", "-p", shop, "--format", "json"))] == ["prod"]
     assert schemas(shop, "%__dev") == 0
+
+
+def test_janitor_removes_exports_of_gone_environments_and_leftover_folders(shop: Path):
+    seeknal_project = shop.parent.parent
+    prod_export = seeknal_project / "target" / "exports" / "user_metrics.csv"
+    seeknal("apply", "side", "-p", shop, "--include-unmodified")
+    side_export = Layout.data_dir(shop) / "exports" / "side" / "user_metrics.csv"
+    assert side_export.is_file() and prod_export.is_file()
+    assert sorted(p.name for p in prod_export.parent.iterdir()) == ["user_metrics.csv"]  # nothing of side's there
+    legacy = prod_export.with_name("user_metrics__old.csv")  # what earlier versions wrote for an environment 'old'
+    legacy.write_text("stale")
+    leftover = shop.parent / ".sqlmesh.new-abc123"  # what a killed translation left
+    (leftover / "models").mkdir(parents=True)
+
+    listed = rows_of(seeknal("janitor", "-p", shop, "--dry-run", "--format", "json"))
+    assert ("export", "side") not in {(r["what"], r["name"]) for r in listed}  # 'side' still exists
+    seeknal("env", "drop", "side", "-p", shop)
+    listed = rows_of(seeknal("janitor", "-p", shop, "--dry-run", "--format", "json"))
+    assert {(r["what"], r["name"]) for r in listed} >= {
+        ("export", "side"), ("export", "old"), ("temporary folder", ".sqlmesh.new-abc123")
+    }
+    assert side_export.is_file() and legacy.is_file() and leftover.is_dir()  # --dry-run removes nothing
+
+    removed = rows_of(seeknal("janitor", "-p", shop, "--format", "json"))
+    assert {("export", "side"), ("export", "old"), ("temporary folder", ".sqlmesh.new-abc123")} <= {
+        (r["what"], r["name"]) for r in removed
+    }
+    assert not side_export.parent.exists() and not legacy.exists() and not leftover.exists()
+    assert prod_export.is_file()  # prod's export is the exposure's own file: never the janitor's

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from seeknal_sqlmesh.contract import Layout
 from tests.test_workflow_project import seeknal, translated, write_shop
 
 pytestmark = pytest.mark.slow
@@ -25,15 +26,15 @@ def query(path: Path, sql: str) -> t.List[t.Tuple[t.Any, ...]]:
 
 
 def warehouse(root: Path, sql: str) -> t.List[t.Tuple[t.Any, ...]]:
-    return query(translated(root) / "warehouse.duckdb", sql)
+    return query(Layout.data_dir(translated(root)) / "warehouse.duckdb", sql)
 
 
 def intervals(root: Path) -> int:
-    return query(translated(root) / "state.duckdb", "SELECT count(*) FROM sqlmesh._intervals")[0][0]
+    return query(Layout.data_dir(translated(root)) / "state.duckdb", "SELECT count(*) FROM sqlmesh._intervals")[0][0]
 
 
 def environment_snapshots(root: Path) -> t.Dict[str, t.Set[str]]:
-    rows = query(translated(root) / "state.duckdb", "SELECT name, snapshots FROM sqlmesh._environments")
+    rows = query(Layout.data_dir(translated(root)) / "state.duckdb", "SELECT name, snapshots FROM sqlmesh._environments")
     return {
         name: {f"{s['name']}@{json.dumps(s['fingerprint'], sort_keys=True)}" for s in json.loads(snaps)}
         for name, snaps in rows
@@ -51,7 +52,7 @@ def test_plan_translates_shows_and_applies_nothing_without_auto_apply(shop: Path
     assert (translated(shop) / "models" / "transform" / "user_metrics.sql").is_file()
     assert "transform.user_metrics" in out and "added" in out and "full refresh" in out
     assert "Not applied" in out
-    assert not (translated(shop) / "state.duckdb").exists() or not environment_snapshots(shop)
+    assert not (Layout.data_dir(translated(shop)) / "state.duckdb").exists() or not environment_snapshots(shop)
 
 
 def test_dev_leaves_prod_untouched_then_promote_recomputes_nothing(shop: Path):

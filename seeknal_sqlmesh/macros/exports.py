@@ -2,9 +2,10 @@
 
 Rendered in SQLMesh's `after_all`, so the file is rewritten after every plan/run from the environment that was
 just updated. The table read is the model's view in that environment, named by SQLMesh's own rules
-(`runtime/environments.environment_view`). Exports of a non-prod environment get the environment name in the file
-name, so a dev plan never overwrites the file prod consumers read; a dev environment only exports models it changed
-(the others have no view of their own there, and their export is prod's).
+(`runtime/environments.environment_view`). Exports of a non-prod environment go to `exports/<env>/` in the data
+area (`build/sample.data/exports/dev/revenue.csv`), so a dev plan never overwrites the file prod consumers read nor
+writes into the Seeknal project, and `seeknal janitor` removes them with the environment; a dev environment only
+exports models it changed (the others have no view of their own there, and their export is prod's).
 """
 
 from __future__ import annotations
@@ -33,13 +34,16 @@ FORMATS: t.Dict[str, t.List[t.Tuple[str, t.Optional[str]]]] = {
 
 
 def export_path(relative: str, env: str) -> Path:
-    """The exported file: `relative` to the translated project, `<stem>__<env>` outside prod (our own naming)."""
+    """The exported file: prod's is the exposure's path (`relative` to the translated project); another
+    environment's is `exports/<env>/<file name>` in the data area, never in the Seeknal project (our own naming)."""
     # imported in the function: SQLMesh stores a macro with the globals it uses, and the project folder must be
     # looked up when the export runs, not frozen into the stored macro
+    from seeknal_sqlmesh.contract import Layout
+    from seeknal_sqlmesh.runtime.config import data_dir
     from seeknal_sqlmesh.runtime.files import project_file
 
     path = project_file(relative)  # an absolute path stays as it is
-    return path.with_name(f"{path.stem}__{env}{path.suffix}") if env != "prod" else path
+    return data_dir() / Layout.EXPORTS_DIR / env / path.name if env != "prod" else path
 
 
 def naming_info(evaluator: MacroEvaluator) -> t.Optional[EnvironmentNamingInfo]:

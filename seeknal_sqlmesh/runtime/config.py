@@ -24,20 +24,31 @@ from seeknal_sqlmesh.errors import SeeknalError
 GATEWAY_MODELS_KEY = "seeknal_gateway_models"  # written by translators/assemble.py
 
 
-def shared_state_connection() -> t.Dict[str, t.Any]:
+def shared_state_connection(data_dir: str = ".") -> t.Dict[str, t.Any]:
     """One state file for every gateway: plans on any gateway see the same environments, and engines that cannot
-    hold SQLMesh state (StarRocks: no DDL transactions) never have to."""
-    return {"type": "duckdb", "database": Layout.STATE}
+    hold SQLMesh state (StarRocks: no DDL transactions) never have to. It lives in the data area `data_dir`."""
+    return {"type": "duckdb", "database": f"{data_dir}/{Layout.STATE}"}
+
+
+def relative_data_dir(translated: Path) -> str:
+    """The data area as the generated settings write it, relative to the translated folder: `../sample.data`."""
+    return f"../{Layout.data_dir(Path(translated)).name}"
 
 
 logger = logging.getLogger("seeknal_sqlmesh")
 # The translated project's folder, kept for run-time code that resolves project-relative paths (file exports,
 # SQLite sources). A module global, not an environment variable: SQLMesh restores os.environ after loading config.
 _project_dir: t.Optional[Path] = None
+_data_dir: t.Optional[Path] = None  # the data area (settings key `seeknal_data_dir`); the folder itself before it
 
 
 def project_dir() -> Path:
     return _project_dir or Path.cwd()
+
+
+def data_dir() -> Path:
+    """The loaded project's data area: warehouse, state, cache and the exports of non-prod environments."""
+    return _data_dir or project_dir()
 
 
 _PATH_KEYS = ("database",)
@@ -140,10 +151,15 @@ def load_project_config(
     root: Path, argv: t.Optional[t.Sequence[str]] = None, *, concurrent_tasks: t.Optional[int] = None
 ) -> Config:
     """`concurrent_tasks` (as `seeknal run --workers`) overrides every gateway's; see `apply_concurrency`."""
-    global _project_dir
+    global _project_dir, _data_dir
     root = Path(root).resolve()
     _project_dir = root
     settings = load_config_from_yaml(root / Layout.SETTINGS)
+    data = settings.pop(Layout.DATA_DIR_KEY, None)
+    _data_dir = (root / data).resolve() if isinstance(data, str) and data else None
+    cache = settings.get("cache_dir")
+    if isinstance(cache, str) and cache and not Path(cache).is_absolute():
+        settings["cache_dir"] = str((root / cache).resolve())
     settings["gateways"] = active_gateways(settings, sys.argv if argv is None else argv)
     skipped = {
         g: files for g, files in (settings.pop(GATEWAY_MODELS_KEY, None) or {}).items() if g not in settings["gateways"]
@@ -162,7 +178,8 @@ def load_project_config(
             GATEWAYS_ENV,
         )
     for gateway in (settings.get("gateways") or {}).values():
-        gateway.setdefault("state_connection", shared_state_connection())  # gateways added through --settings too
+        # gateways added through --settings too
+        gateway.setdefault("state_connection", shared_state_connection(data if isinstance(data, str) else "."))
         for key in ("connection", "state_connection", "test_connection"):
             _anchor_paths(gateway.get(key), root)
     apply_concurrency(settings.get("gateways") or {}, concurrent_tasks or _env_concurrent_tasks())

@@ -20,7 +20,7 @@ import click
 from sqlglot import exp
 
 from seeknal_sqlmesh import cli_kit
-from seeknal_sqlmesh.contract import Layout
+from seeknal_sqlmesh.contract import Layout, data_area
 from seeknal_sqlmesh.sqlkit import col, ident, string, table, to_sql
 from seeknal_sqlmesh.starrocks.errors import CommandError, ReplError
 
@@ -126,7 +126,7 @@ class DuckDBSession(Session):
     def __init__(self, project: Path, env: str) -> None:
         import duckdb
 
-        path = project / Layout.WAREHOUSE
+        path = data_area(project) / Layout.WAREHOUSE
         if not path.is_file():
             raise ReplError(f"{path} does not exist", f"build the models first: sqlmesh -p {project} plan")
         views = environment_views(project, env)

@@ -8,7 +8,7 @@ import typing as t
 from seeknal_sqlmesh import plugins
 from seeknal_sqlmesh.contract import Layout, Manifest, NodeEntry
 from seeknal_sqlmesh.project.models import Project
-from seeknal_sqlmesh.runtime.config import GATEWAY_MODELS_KEY, shared_state_connection
+from seeknal_sqlmesh.runtime.config import GATEWAY_MODELS_KEY, relative_data_dir, shared_state_connection
 from seeknal_sqlmesh.sqlkit import to_sql
 from seeknal_sqlmesh.translators.base import AuditSpec, ModelSpec, NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.cache import RenderCache
@@ -56,17 +56,21 @@ def settings(
     start: str,
     after_all: t.List[str],
     gateway_models: t.Dict[str, t.List[str]],
+    data_dir: str = ".",
 ) -> t.Dict[str, t.Any]:
+    """`data_dir` is the data area relative to the translated folder (`../sample.data`): warehouse, state, cache."""
     gateways: t.Dict[str, t.Any] = {
         DEFAULT_GATEWAY: {
-            "connection": {"type": "duckdb", "database": Layout.WAREHOUSE},
-            "state_connection": shared_state_connection(),
+            "connection": {"type": "duckdb", "database": f"{data_dir}/{Layout.WAREHOUSE}"},
+            "state_connection": shared_state_connection(data_dir),
         }
     }
     for name, connection in gateways_from_profile(project.profile).items():
-        gateways[name] = {"connection": connection, "state_connection": shared_state_connection()}
+        gateways[name] = {"connection": connection, "state_connection": shared_state_connection(data_dir)}
     data: t.Dict[str, t.Any] = {
         "project": project.name,
+        Layout.DATA_DIR_KEY: data_dir,  # read by seeknal_sqlmesh.runtime.config (non-prod exports go there)
+        "cache_dir": f"{data_dir}/{Layout.CACHE_DIR}",
         "gateways": gateways,
         "default_gateway": DEFAULT_GATEWAY,
         "model_defaults": {"dialect": "duckdb", "start": start, "cron": "@daily"},
@@ -246,7 +250,8 @@ def assemble(
             if spec.custom_audits:
                 gateway_models[spec.gateway].append(f"audits/{spec.schema_name}__{spec.table_name}.sql")
     gateway_models = {g: sorted(paths) for g, paths in sorted(gateway_models.items())}
-    files[Layout.SETTINGS] = dump_yaml(settings(project, overrides, start, after_all, gateway_models))
+    data_dir = relative_data_dir(ctx.output_dir)
+    files[Layout.SETTINGS] = dump_yaml(settings(project, overrides, start, after_all, gateway_models, data_dir))
 
     nodes: t.Dict[str, NodeEntry] = {}
     for node_id in project.order:

@@ -631,7 +631,8 @@ def janitor_command(
     output_format: t.Optional[str],
     output: t.Optional[Path],
 ) -> None:
-    """Remove expired environments and snapshots no environment uses. Stock SQLMesh: `sqlmesh janitor`."""
+    """Remove expired environments and snapshots no environment uses (stock SQLMesh: `sqlmesh janitor`), the file
+    exports of environments that no longer exist, and folders interrupted translations left."""
     from seeknal_sqlmesh.workflow.plan import Cleanup, janitor
 
     with _workspace(project) as ws:

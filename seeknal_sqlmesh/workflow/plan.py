@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from seeknal_sqlmesh.contract import ProjectPaths
 from seeknal_sqlmesh.errors import CheckFailed, SeeknalError
@@ -58,10 +59,12 @@ def translate_changes(paths: ProjectPaths, **options: t.Any) -> t.List[str]:
             f"{paths.translated} does not name its Seeknal project", "pass the Seeknal project with -p to translate it"
         )
     from seeknal_sqlmesh.translators import translate_project
+    from seeknal_sqlmesh.translators.publish import project_lock
 
-    check = translate_project(paths.seeknal, paths.translated, check=True, **options)
-    if check.stale:
-        translate_project(paths.seeknal, paths.translated, **options)
+    with project_lock(paths.translated):  # the check and the translation see the same folder
+        check = translate_project(paths.seeknal, paths.translated, check=True, **options)
+        if check.stale:
+            translate_project(paths.seeknal, paths.translated, **options)
     return list(check.stale)
 
 
@@ -345,13 +348,15 @@ def drop_environment(ws: Workspace, environment: str) -> None:
 
 @dataclass(frozen=True)
 class Cleanup:
-    what: str  # environment | snapshot
+    what: str  # environment | snapshot | export | temporary folder
     name: str
     objects: str  # views or tables that go
 
 
 def janitor(ws: Workspace, *, dry_run: bool = False, ignore_ttl: bool = False) -> t.List[Cleanup]:
-    """Remove expired environments and the snapshots no environment uses (`sqlmesh janitor`); `dry_run` only lists."""
+    """Remove expired environments and the snapshots no environment uses (`sqlmesh janitor`), then the file exports
+    of environments that no longer exist and the temporary folders interrupted translations left; `dry_run` lists.
+    """
     from sqlmesh.core.state_sync.common import iter_expired_snapshot_batches
     from sqlmesh.utils.date import now_timestamp
 
@@ -378,7 +383,57 @@ def janitor(ws: Workspace, *, dry_run: bool = False, ignore_ttl: bool = False) -
     if not dry_run and found:
         with sqlmesh_errors():
             ctx.run_janitor(ignore_ttl=ignore_ttl)
-    return found
+    expired = {c.name for c in found if c.what == "environment"}
+    remaining = {e.name for e in state.get_environments() if e.name not in expired} | {PROD}
+    return found + _janitor_files(ws, remaining, dry_run)
+
+
+def _janitor_files(ws: Workspace, environments: t.Set[str], dry_run: bool) -> t.List[Cleanup]:
+    """Exports of environments not in `environments` (in the data area, and the `<stem>__<env>` files older
+    versions wrote next to prod's), and leftover `.<name>.new-*`/`.old-*` folders of interrupted translations."""
+    import shutil
+
+    from seeknal_sqlmesh.contract import Layout, data_area
+    from seeknal_sqlmesh.translators.publish import ProjectLocked, project_lock, recover, temp_folders
+
+    found: t.List[t.Tuple[Cleanup, Path]] = []
+    exports = data_area(ws.translated) / Layout.EXPORTS_DIR
+    for folder in sorted(exports.iterdir()) if exports.is_dir() else []:
+        if folder.is_dir() and folder.name not in environments:
+            found.append((Cleanup("export", folder.name, str(folder)), folder))
+    for prod in _prod_exports(ws):
+        for legacy in sorted(prod.parent.glob(f"{prod.stem}__*{prod.suffix}")) if prod.parent.is_dir() else []:
+            env = legacy.name[len(prod.stem) + 2 : len(legacy.name) - len(prod.suffix)]
+            if env and env not in environments and legacy.is_file():
+                found.append((Cleanup("export", env, str(legacy)), legacy))
+    temps = temp_folders(ws.translated)
+    if temps and not dry_run:
+        try:
+            with project_lock(ws.translated, timeout=0):  # a running translation owns its folders: keep them
+                recover(ws.translated)
+        except ProjectLocked:
+            temps = []
+    found += [(Cleanup("temporary folder", p.name, str(p)), p) for p in temps]
+    if not dry_run:
+        for cleanup, path in found:
+            if cleanup.what == "export" and path.is_dir():
+                shutil.rmtree(path)
+            elif cleanup.what == "export":
+                path.unlink(missing_ok=True)
+    return [cleanup for cleanup, _ in found]
+
+
+def _prod_exports(ws: Workspace) -> t.List[Path]:
+    """The files prod's file exposures write (the paths the Seeknal exposures name)."""
+    manifest = ws.manifest
+    seeknal = (ws.translated / manifest.seeknal_project).resolve()
+    paths = []
+    for entry in manifest.nodes.values():
+        if entry.kind == "exposure" and entry.type == "file" and entry.params:
+            path = entry.params.get("path")
+            if isinstance(path, str) and path:
+                paths.append((seeknal / path).resolve())
+    return paths
 
 
 def _exists(ctx: t.Any, table: str) -> bool:
