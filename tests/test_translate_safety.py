@@ -254,6 +254,19 @@ def test_the_translation_inside_seeknal_plan_takes_the_same_lock(tmp_path, monke
     assert translate_changes(ProjectPaths(translated=out, seeknal=proj)) == ["models/transform/totals.sql"]
 
 
+def test_seeknal_plan_cleans_up_after_a_killed_translation_even_when_nothing_changed(tmp_path, versions):
+    from seeknal_sqlmesh.contract import ProjectPaths
+    from seeknal_sqlmesh.workflow.plan import translate_changes
+
+    proj, out = prepared(tmp_path)
+    proc = seeknal("translate", proj, "-o", out, "-q", env={FAULT_ENV: "retired"})
+    proc.communicate(timeout=120)
+    assert proc.returncode == -9 and temp_folders(out)  # the new code is in place, the retired one left behind
+    assert translate_changes(ProjectPaths(translated=out, seeknal=proj)) == []  # up to date: nothing written
+    assert temp_folders(out) == []
+    assert_intact(out, versions, "new")
+
+
 def test_lock_is_reentrant_in_one_process(tmp_path):
     from seeknal_sqlmesh.translators.publish import project_lock
 

@@ -5,8 +5,8 @@ The translated folder (`build/sample`) holds generated code, plus what users add
 non-prod exports, the lock), which nothing here moves, rewrites or deletes. A translation:
 
 1. takes the project's lock (`project_lock`: one translate at a time; a second one waits, then fails clearly);
-2. recovers from an interrupted earlier run (`recover`): a folder left renamed away is put back, leftover
-   `.<name>.new-*` / `.<name>.old-*` folders are removed;
+2. on taking it, recovers from an interrupted earlier run (`recover`): a folder left renamed away is put back,
+   leftover `.<name>.new-*` / `.<name>.old-*` folders are removed;
 3. moves the data of a project translated before the data area existed into it, once (`migrate`: hard links, so
    the old and the new name are the same file until the old code is retired);
 4. writes the code into a staging folder `.<name>.new-*` and hard-links the entries it does not own into it;
@@ -90,7 +90,8 @@ def project_lock(translated: t.Union[str, Path], timeout: t.Optional[float] = No
     """Hold the project's lock (`<data area>/seeknal.lock`, an advisory `flock`) for the block.
 
     Waits up to `timeout` seconds (`SEEKNAL_LOCK_TIMEOUT`, default 60) for another holder, then raises
-    `ProjectLocked` naming it. The kernel releases the lock when the holder exits, even on kill -9.
+    `ProjectLocked` naming it. The kernel releases the lock when the holder exits, even on kill -9; whoever takes
+    it next first repairs what that holder left (`recover`), so `seeknal plan` cleans up even when nothing changed.
     """
     path = lock_path(Path(translated))
     key = str(path)
@@ -129,6 +130,8 @@ def project_lock(translated: t.Union[str, Path], timeout: t.Optional[float] = No
     _held[key] = [fd, 1]
     try:
         fault("locked")
+        for note in recover(Path(translated).resolve()):  # what a holder killed before us left
+            logger.info("seeknal: %s", note)
         yield path
     finally:
         del _held[key]
@@ -275,9 +278,7 @@ def publish(files: t.Dict[str, str], translated: Path) -> None:
     """Steps 1-6 of the module docstring: `files` become the translated folder's code; its data stays put."""
     translated = translated.resolve()
     translated.parent.mkdir(parents=True, exist_ok=True)
-    with project_lock(translated):
-        for note in recover(translated):
-            logger.info("seeknal: %s", note)
+    with project_lock(translated):  # taking it first repairs what an interrupted translation left
         if translated.is_dir():
             migrate(translated)
             fault("migrated")
