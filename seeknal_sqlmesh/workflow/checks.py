@@ -113,7 +113,10 @@ def create_test(
             "create the test for a node downstream of it",
         )
     test_name = name or "test_" + model.name.replace(".", "__")  # one per node: transform.x and feature_group.x differ
-    with sqlmesh_errors():
+    from seeknal_sqlmesh.translators.publish import project_lock
+
+    # tests/ is carried into each new translation: no translation swaps the folder while the file is written
+    with project_lock(ws.translated), sqlmesh_errors():
         ctx.create_test(model.fqn, input_queries=queries, overwrite=overwrite, name=test_name)
     path = ws.translated / Layout.TESTS_DIR / f"{test_name}.yaml"
     ctx.load()  # the new test is part of the project from now on (`test`, and the tests `plan` runs)
