@@ -102,6 +102,8 @@ class Sampler(t.Protocol):
 
     def columns_of_frame(self, frame: pd.DataFrame) -> t.Dict[str, str]: ...
 
+    def describe(self, query: exp.Query) -> t.Dict[str, str]: ...
+
 
 @dataclass
 class TranslationContext:

@@ -2,7 +2,9 @@
 
 Python models must declare their columns, and Seeknal Python nodes do not. The oracle builds each upstream
 model as a view (file sources read a sample of the real files), runs the node's function on a small sample,
-and reads the result's column types. Only used where SQLMesh needs declared types.
+and reads the result's column types. File sources declare the columns of their file (`describe`: DuckDB's
+`DESCRIBE` of the reader query), so SQLMesh and column lineage see through their `SELECT *`. Only used where
+declared types are needed.
 """
 
 from __future__ import annotations
@@ -90,6 +92,11 @@ class SchemaOracle:
     def sample(self, node_id: str) -> pd.DataFrame:
         self._ensure(node_id)
         return self.con.execute(to_sql(exp.select("*").from_(model_table(node_id)).limit(SAMPLE_ROWS))).df()
+
+    def describe(self, query: exp.Query) -> t.Dict[str, str]:
+        """Column -> type of a query as DuckDB reports them (`DESCRIBE`), in the query's own column order."""
+        rows = self.con.execute(f"DESCRIBE {_render_for_duckdb(query, self.ctx)}").fetchall()
+        return {str(row[0]): str(row[1]) for row in rows}
 
     def columns_of_frame(self, frame: pd.DataFrame) -> t.Dict[str, str]:
         relation = self.con.from_df(frame)

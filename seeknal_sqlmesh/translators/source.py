@@ -19,6 +19,7 @@ from seeknal_sqlmesh.project.templating import TemplateError, resolve
 from seeknal_sqlmesh.translators.base import ExternalSpec, ModelSpec, NodeTranslation, TranslationContext
 from seeknal_sqlmesh.translators.gateways import gateway_for_source
 from seeknal_sqlmesh.translators.kinds import apply_node_metadata, model_kind
+from seeknal_sqlmesh.translators.schema import oracle
 from seeknal_sqlmesh.translators.sql import macro_call
 
 FILE_READERS = {
@@ -139,8 +140,49 @@ def translate(node: SourceNode, ctx: TranslationContext) -> NodeTranslation:
 
     query = exp.select("*").from_(file_reader(node, table, ctx))
     spec = ModelSpec(name=node.id, node=node, query=query, kind=model_kind(node, ctx))
-    out.models.append(apply_node_metadata(spec, node, ctx))
+    spec.columns = file_columns(node, query, ctx)
+    apply_node_metadata(spec, node, ctx)
+    out.models.append(spec)
     return out
+
+
+UNKNOWN_TYPE = "UNKNOWN"
+
+
+def file_columns(node: SourceNode, query: exp.Query, ctx: TranslationContext) -> t.Dict[str, str]:
+    """The file's columns as DuckDB reads them now, in the file's order: declared on the model, so SQLMesh (and
+    column lineage) know what `SELECT *` yields. The query stays `SELECT *`. A file that cannot be read at
+    translation time (not there yet, a reader extension missing) declares nothing, with a warning.
+
+    Types are declared UNKNOWN on purpose: with known source types SQLMesh creates every downstream FULL model whose
+    column types it can infer with sqlglot's types instead of DuckDB's (`CREATE TABLE` from the inferred types, then
+    `INSERT`), and sqlglot infers some differently: on the sample project SUM of an INTEGER became BIGINT instead of
+    HUGEINT in 5 models and ROUND(x::numeric, 2) DOUBLE instead of DECIMAL(18,2). Unknown types keep every table
+    exactly as DuckDB computes it, as without the declaration.
+    """
+    if node.source not in FILE_READERS and node.source != "excel":
+        return {}
+    try:
+        names = list(oracle(ctx).describe(query))
+    except Exception as e:  # DuckDB's errors (IO, missing extension, bad options): lineage stops, the model still runs
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        ctx.warn(
+            node,
+            "table",
+            f"columns not declared: the file cannot be read at translation time ({first})",
+            "column lineage stops at this source until the file exists and the project is translated again",
+        )
+        return {}
+    upper = [n for n in names if n != n.lower()]
+    if upper:  # SQLMesh would spell them in lower case wherever it expands `SELECT *` downstream: `Amount` -> amount
+        ctx.warn(
+            node,
+            "table",
+            f"columns not declared: the file has upper-case column names ({', '.join(upper[:3])})",
+            "declaring them would rename them in lower case downstream; column lineage stops at this source",
+        )
+        return {}
+    return dict.fromkeys(names, UNKNOWN_TYPE)
 
 
 def _sqlite(node: SourceNode, table: str, ctx: TranslationContext) -> NodeTranslation:

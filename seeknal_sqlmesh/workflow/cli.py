@@ -203,8 +203,10 @@ def _plan_and_report(
         click.echo(f"No changes to plan: '{result.environment}' is up to date with the project.")
     elif result.applied:
         click.echo(f"Applied to '{result.environment}': {len(result.changes)} models.")
+        _column_changes_table(result.columns, f"Column changes in '{result.environment}'")
     elif not prompt:
         _changes_table(result.changes, f"Plan for '{result.environment}'")
+        _column_changes_table(result.columns, f"Column changes for '{result.environment}'")
         click.echo(
             f"Not applied. Apply it with `seeknal apply {result.environment}` "
             f"(or `seeknal plan {result.environment} --auto-apply`)."
@@ -216,6 +218,16 @@ def _changes_table(changes: t.Sequence[t.Any], title: str) -> None:
 
     click.echo()
     emit(_rows(changes, ModelChange), title=title)
+
+
+def _column_changes_table(changes: t.Sequence[t.Any], title: str) -> None:
+    """Added, removed and retyped columns of the modified models; `breaks`: what a removed column fed."""
+    if not changes:
+        return
+    from seeknal_sqlmesh.workflow.columns import ColumnChange
+
+    click.echo()
+    emit(_rows(changes, ColumnChange), title=title)
 
 
 def _emit_graph(

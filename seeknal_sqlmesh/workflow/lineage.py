@@ -1,10 +1,10 @@
 """Column lineage over the SQLMesh DAG: upstream to the source columns, downstream to everything a column feeds.
 
 Each hop is sqlglot's lineage (`sqlglot.lineage.lineage`, as `sqlmesh.core.lineage` uses it) on the model's rendered
-query, qualified with the schema of its parents. SQLMesh knows a model's columns only when its query names them;
-for `SELECT *` chains, each parent's columns come from its own query once its parents are known, and a model whose
-columns cannot be derived (a source reading a file: `SELECT * FROM read_csv_auto(...)`) is read from the warehouse,
-from the table the environment serves.
+query, qualified with the schema of its parents. A model's columns are the ones SQLMesh knows (declared, or derived
+from its query): file sources declare their file's columns at translation time, so `SELECT *` chains resolve without
+a warehouse. Only a Python model whose columns SQLMesh does not know is read from the warehouse, from the table the
+environment serves.
 
 `impact` adds the Seeknal nodes that use an impacted column: feature groups, exposures (from the typed manifest),
 semantic models and metrics (from the semantic YAML under `Layout.SEMANTIC_DIR`).
@@ -87,9 +87,13 @@ class LineageGraph:
 class ColumnLineage:
     """Column-level lineage of the project's models, opened on one workspace (caches queries and schemas)."""
 
-    def __init__(self, ws: Workspace, environment: str = "prod"):
+    def __init__(self, ws: Workspace, environment: str = "prod", models: t.Optional[t.Mapping[str, Model]] = None):
+        """`models` (fqn -> model) replaces the project's models: the versions an environment had, for what a plan
+        removes (see `workflow/columns.py`)."""
         self.ws = ws
         self.environment = environment
+        self.models: t.Mapping[str, Model] = ws.context.models if models is None else models
+        self._dag: t.Any = None if models is None else self._build_dag(models)
         self._columns: t.Dict[str, t.Optional[t.Dict[str, str]]] = {}
         self._scopes: t.Dict[str, t.Optional[t.Tuple[exp.Query, Scope]]] = {}
         self._tables: t.Any = None
@@ -98,11 +102,11 @@ class ColumnLineage:
     # ------------------------------------------------------------------ schema of each model
 
     def columns(self, fqn: str) -> t.Optional[t.Dict[str, str]]:
-        """Column -> type of a model: declared or derived from its query, else read from the warehouse."""
+        """Column -> type of a model: declared or derived from its query; a Python model's from the warehouse."""
         if fqn in self._columns:
             return self._columns[fqn]
         self._columns[fqn] = None  # a cycle through a broken project stops here
-        model = self.ws.context.models.get(fqn)
+        model = self.models.get(fqn)
         found: t.Optional[t.Dict[str, str]] = None
         if model is not None and model.columns_to_types:
             found = {c: dtype.sql(dialect=model.dialect) for c, dtype in model.columns_to_types.items()}
@@ -110,7 +114,7 @@ class ColumnLineage:
             scoped = self._scope(fqn)
             if scoped is not None and not any(isinstance(s, exp.Star) or s.is_star for s in scoped[0].selects):
                 found = dict.fromkeys(scoped[0].named_selects, "UNKNOWN")
-        if found is None:
+        if found is None and model is not None and model.is_python:
             found = self._warehouse_columns(fqn)
         self._columns[fqn] = found
         return found
@@ -127,7 +131,7 @@ class ColumnLineage:
 
     def _warehouse_columns(self, fqn: str) -> t.Optional[t.Dict[str, str]]:
         ctx = self.ws.context
-        model = ctx.models.get(fqn)
+        model = self.models.get(fqn)
         tables = self._environment_tables()
         if tables is None or model is None or (model.gateway and model.gateway != ctx.selected_gateway):
             return None
@@ -153,7 +157,7 @@ class ColumnLineage:
 
     def rendered_query(self, fqn: str) -> t.Optional[exp.Query]:
         """The model's query as SQLMesh renders it (references are model names), or None for Python models."""
-        model = self.ws.context.models.get(fqn)
+        model = self.models.get(fqn)
         if model is None or not model.is_sql or model.kind.is_external:
             return None
         try:
@@ -171,7 +175,7 @@ class ColumnLineage:
             return None
         from sqlglot.optimizer import build_scope, qualify
 
-        model = self.ws.context.models[fqn]
+        model = self.models[fqn]
         qualified = qualify.qualify(
             query, dialect=model.dialect, schema=self.schema(model), validate_qualify_columns=False, infer_schema=True
         )
@@ -192,7 +196,7 @@ class ColumnLineage:
         if scoped is None:
             return {}
         query, scope = scoped
-        model = self.ws.context.models[fqn]
+        model = self.models[fqn]
         try:
             node = lineage(column, sql=query, scope=scope, dialect=model.dialect, trim_selects=False, copy=False)
         except SqlglotError:  # a column the query does not spell out (`SELECT *` over a file): no parent column
@@ -240,7 +244,7 @@ class ColumnLineage:
                 for parent_col in sorted(cols):
                     self._add(graph, parent, parent_col)
                     graph.add_edge(self._id(parent, parent_col), target)
-                    if parent in self.ws.context.models:
+                    if parent in self.models:
                         stack.append((parent, parent_col))
         by_name = self.ws.models_by_name()
         for node_id, info in graph.nodes.items():
@@ -258,13 +262,15 @@ class ColumnLineage:
     def downstream(self, column_id: str) -> LineageGraph:
         """Every column of every model downstream that is computed from `column_id`."""
         model, column = self.ws.column(column_id)
-        column = self.check_column(model, column)
-        graph = LineageGraph(self._id(model.fqn, column), "downstream")
-        self._add(graph, model.fqn, column)
-        hit: t.Dict[str, t.Set[str]] = {model.fqn: {column}}
-        ctx = self.ws.context
-        for fqn in ctx.dag.downstream(model.fqn):
-            child = ctx.models.get(fqn)
+        return self.downstream_from(model.fqn, self.check_column(model, column))
+
+    def downstream_from(self, root: str, column: str) -> LineageGraph:
+        """`downstream` of model `root`'s `column`, not checked against the model (a column a plan removes)."""
+        graph = LineageGraph(self._id(root, column), "downstream")
+        self._add(graph, root, column)
+        hit: t.Dict[str, t.Set[str]] = {root: {column}}
+        for fqn in self._downstream_models(root):
+            child = self.models.get(fqn)
             parents_hit = set(child.depends_on or ()) & set(hit) if child is not None else set()
             if child is None or not parents_hit:
                 continue
@@ -284,6 +290,16 @@ class ColumnLineage:
                         hit.setdefault(fqn, set()).add(col)
         return graph
 
+    def _downstream_models(self, fqn: str) -> t.List[str]:
+        """Models downstream of `fqn`, parents before children."""
+        return list((self._dag or self.ws.context.dag).downstream(fqn))
+
+    @staticmethod
+    def _build_dag(models: t.Mapping[str, Model]) -> t.Any:
+        from sqlmesh.utils.dag import DAG
+
+        return DAG({name: set(m.depends_on or ()) & set(models) for name, m in models.items()})
+
     # ------------------------------------------------------------------ naming
 
     def owners(self) -> t.Dict[str, t.Tuple[str, str]]:
@@ -301,7 +317,7 @@ class ColumnLineage:
     def _add(self, graph: LineageGraph, fqn: str, column: str, note: str = "") -> None:
         model_name = self.ws.display_name(fqn)
         node_id, kind = self.owners().get(model_name.lower(), ("", ""))
-        model = self.ws.context.models.get(fqn)
+        model = self.models.get(fqn)
         if not kind:
             kind = "external" if model is None or model.kind.is_external else model_name.split(".")[0]
         graph.nodes.setdefault(

@@ -21,6 +21,7 @@ if t.TYPE_CHECKING:
     from sqlmesh.core.snapshot import Snapshot
     from sqlmesh.utils.date import TimeLike
 
+    from seeknal_sqlmesh.workflow.columns import ColumnChange
     from seeknal_sqlmesh.workflow.sources import ChangedSource
 
 PROD = "prod"
@@ -42,6 +43,7 @@ class PlanResult:
     plan: Plan
     applied: bool
     changes: t.List[ModelChange] = field(default_factory=list)
+    columns: t.List[ColumnChange] = field(default_factory=list)  # column-level changes of the modified models
 
     @property
     def has_work(self) -> bool:
@@ -105,7 +107,10 @@ def plan(
             _show(ctx, built)
     env = ctx.state_reader.get_environment(built.environment_naming_info.name)
     applied = env is not None and env.plan_id == built.plan_id
-    return PlanResult(built.environment_naming_info.name, built, applied, changes(ws, built))
+    from seeknal_sqlmesh.workflow.columns import column_changes
+
+    name = built.environment_naming_info.name
+    return PlanResult(name, built, applied, changes(ws, built), column_changes(ws, built))
 
 
 def apply(ws: Workspace, environment: str = PROD, **options: t.Any) -> PlanResult:
