@@ -1,5 +1,6 @@
 """The Seeknal workflow on one SQLMesh `Context`: the library behind `seeknal plan`, `apply`, `promote`, `run`,
-`render`, `audit`, `lineage`, `impact`, `create-test`, `test`, `check-intervals`, `invalidate`, `env` and `janitor`.
+`render`, `audit`, `lineage`, `impact`, `create-test`, `test`, `check-intervals`, `invalidate`, `env`, `janitor`
+and `dev`.
 
 Open a translated project (or a Seeknal project, which stands for its translation) once, then call the functions on
 it; node ids are Seeknal's (`kind.name`, `kind.name.column`):
@@ -11,7 +12,9 @@ it; node ids are Seeknal's (`kind.name`, `kind.name.column`):
         print(lineage.lineage(ws, "transform.orders_enriched.order_total").tree())
 
 Modules: `context` (the workspace, id resolution), `plan` (plan, apply, promote, run, environments, janitor),
-`intervals` (check, invalidate), `checks` (audit, unit tests, render), `lineage` (+ `html`), `cli`, `plugin`.
+`intervals` (check, invalidate), `checks` (audit, unit tests, render), `lineage` (+ `html`), `sources` (file
+sources whose data changed: restated by `run`), `dev` (`seeknal dev`: one warm process keeping an environment up to
+date with the Seeknal project), `cli`, `plugin`.
 SQLMesh is imported only when a function runs.
 """
 
