@@ -12,7 +12,9 @@ command's process tree, and peak RSS), medians of --repeat runs (default 3):
 4. our commands    on a third copy, against `seeknal run` after the edit / with nothing changed:
                    4a cold `seeknal plan dev --auto-apply -p PROJECT` after the same edit (translation included;
                       SQLMesh refuses an end date for a prod plan, so our prod build and dev plans end today),
-                   4b cold no-op `seeknal run -p PROJECT --end RUN_DATE` (includes the check of the source files),
+                   4b cold no-op `seeknal run -p PROJECT --end RUN_DATE`, the second one after the build (the first,
+                      4b', loads SQLMesh; the second sees unchanged state files, cron and source files and answers
+                      without SQLMesh),
                    4c inside `seeknal dev` (one warm process, `workflow/dev.py`): one cycle after a second edit of the
                       same transform (poll, translate, reload the models, plan and apply dev),
                    4d inside `seeknal dev`: one cycle after the file is saved again unchanged (poll, translation check,
@@ -202,8 +204,9 @@ def ours(runner: Runner, base: Path, rep: int, args, date: str, env: dict) -> di
     r: dict = {}
     r["our_full"] = runner.measure("seeknal apply (prod, full build)",
                                    [*seeknal_cli, "apply", "-p", str(project), *settings], cwd=cwd, env=env)
-    r["our_noop"] = runner.measure("seeknal run (no change)",
-                                   [*seeknal_cli, "run", "-p", str(project), "--end", date], cwd=cwd, env=env)
+    our_run = [*seeknal_cli, "run", "-p", str(project), "--end", date]
+    r["our_run1"] = runner.measure("seeknal run (first after the plan)", our_run, cwd=cwd, env=env)
+    r["our_noop"] = runner.measure("seeknal run (no change)", our_run, cwd=cwd, env=env)
     if "Nothing to run" not in r["our_noop"]["out"]:
         raise Failed("seeknal run after the build was expected to have nothing to do:\n" + r["our_noop"]["out"][-3000:])
     edit_transform(project, args.change)
@@ -401,6 +404,8 @@ def main() -> int:
              "seeknal run | seeknal plan dev --auto-apply -p PROJECT (target <= 1.0)"),
             ("4b cold no-op seeknal run", med("sk_noop"), med("our_noop"),
              "seeknal run | seeknal run -p PROJECT --end DATE (target <= 1.0)"),
+            ("   4b' first run after a plan", med("sk_noop"), med("our_run1"),
+             "seeknal run | the same, first run after `seeknal apply` (loads SQLMesh)"),
             ("4c seeknal dev: one edit", med("sk_change"), med("dev_edit"),
              "seeknal run | one cycle of seeknal dev after an edit (target <= 0.3)"),
             ("4d seeknal dev: no-op", med("sk_noop"), med("dev_noop"),

@@ -170,8 +170,7 @@ def options_key(project_dir: Path, output_dir: Path, options: t.Dict[str, t.Any]
 def translation_cache(output_dir: Path) -> Path:
     """Where translation keeps what it reuses: `<out>.data/translation/`, beside the translated folder (which
     translation swaps as a whole), in the data area that holds the warehouse and state."""
-    output_dir = Path(output_dir).resolve()
-    return output_dir.parent / f"{output_dir.name}.data" / Layout.TRANSLATION_CACHE
+    return Layout.data_dir(Path(output_dir).resolve()) / Layout.TRANSLATION_CACHE
 
 
 def inputs_path(output_dir: Path) -> Path:
