@@ -267,6 +267,19 @@ def test_seeknal_plan_cleans_up_after_a_killed_translation_even_when_nothing_cha
     assert_intact(out, versions, "new")
 
 
+def test_unchanged_files_keep_their_mtime(tmp_path):
+    """SQLMesh's loader cache keys parsed models on file mtimes: a re-translation must not invalidate it for the
+    models that did not change."""
+    proj, out = prepared(tmp_path)  # totals.yml changed after the first translation
+    unchanged, changed = out / "models/source/orders.sql", out / "models/transform/totals.sql"
+    past = time.time_ns() - 3_600_000_000_000
+    for path in (unchanged, changed):
+        os.utime(path, ns=(past, past))
+    translate_project(proj, out)
+    assert unchanged.stat().st_mtime_ns == past
+    assert changed.stat().st_mtime_ns > past
+
+
 def test_lock_is_reentrant_in_one_process(tmp_path):
     from seeknal_sqlmesh.translators.publish import project_lock
 

@@ -274,6 +274,17 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(a))
 
 
+def _keep_mtime_if_unchanged(previous: Path, written: Path, text: str) -> None:
+    """A file whose content did not change keeps its previous mtime: SQLMesh's loader caches a parsed model under
+    the newest mtime of its file (and of macros, audits, config), so unchanged models are not parsed again."""
+    try:
+        before = previous.stat()
+        if before.st_size == written.stat().st_size and previous.read_text() == text:
+            os.utime(written, ns=(before.st_atime_ns, before.st_mtime_ns))
+    except (OSError, UnicodeDecodeError):
+        pass  # no previous file (or unreadable): the new mtime stays
+
+
 def publish(files: t.Dict[str, str], translated: Path) -> None:
     """Steps 1-6 of the module docstring: `files` become the translated folder's code; its data stays put."""
     translated = translated.resolve()
@@ -293,6 +304,7 @@ def publish(files: t.Dict[str, str], translated: Path) -> None:
                 target = staging / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text)
+                _keep_mtime_if_unchanged(translated / rel, target, text)
             if translated.is_dir():
                 for entry in sorted(translated.iterdir()):
                     skip = Layout.OWNED + Layout.LEGACY_DATA + NOT_CARRIED
