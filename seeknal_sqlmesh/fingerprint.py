@@ -5,8 +5,9 @@ After a translation (or a `--check` that found nothing stale) the data area keep
 - a key of the options (params, settings, profile, profiles env, start, the output folder) and of the code that
   translates (the versions of seeknal-sqlmesh, SQLMesh and sqlglot, and size + mtime of every module of the package
   and of every plugin), so another version or option never reuses it;
-- size + mtime of every file of the Seeknal project (hidden folders, `__pycache__` and the output with its data area
-  left out), taken *before* the translation read them: a file edited while it ran no longer matches;
+- size + mtime of every file of the Seeknal project (version-control, virtualenv and tool caches in `SKIPPED_DIRS`
+  and the output with its data area left out), taken *before* the translation read them: a file edited while it
+  ran no longer matches;
 - size + mtime of every file the translation owns in the output folder, and the files it listed.
 
 `unchanged` answers True only when all of that is as recorded; anything else (a file added, removed, touched, an
@@ -33,7 +34,11 @@ from seeknal_sqlmesh.contract import Layout
 FORMAT = 1
 INPUTS_FILE = "inputs.json"
 RACY_SECONDS = 2.0  # timestamps of whole seconds (or coarser): a file this young at the scan is not trusted
-SKIPPED_DIRS = ("__pycache__", "node_modules")  # and every hidden folder (.git, .venv, ...)
+# folders translation never reads (other hidden folders are scanned: the loader reads seeknal/**/*.yml, hidden or not)
+SKIPPED_DIRS = frozenset(
+    {".git", ".hg", ".svn", ".venv", ".venvs", "__pycache__", "node_modules"}
+    | {".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", ".ipynb_checkpoints"}
+)
 
 Stats = t.Dict[str, t.List[int]]
 
@@ -61,11 +66,7 @@ def _walk(root: Path, skip: t.Sequence[Path], now_ns: int) -> Stats:
     stats: Stats = {}
     skipped = {str(p) for p in skip}
     for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if not d.startswith(".") and d not in SKIPPED_DIRS and os.path.join(folder, d) not in skipped
-        )
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and os.path.join(folder, d) not in skipped)
         for name in names:
             path = Path(folder, name)
             stat = _stat(path, now_ns)

@@ -173,7 +173,9 @@ def test_noop_check_answers_without_translating(tmp_path):
     assert other.returncode == 1 and "settings.yaml" in other.stderr and "'sqlglot'" in other.stdout
 
 
-@pytest.mark.parametrize("change", ["edit_input", "add_input", "edit_output", "add_output", "remove_output"])
+@pytest.mark.parametrize(
+    "change", ["edit_input", "add_input", "add_hidden_input", "edit_output", "add_output", "remove_output"]
+)
 def test_check_sees_every_change(tmp_path, change):
     project = write_synthetic_project(tmp_path / "proj", 40)
     out = tmp_path / "out"
@@ -186,6 +188,11 @@ def test_check_sees_every_change(tmp_path, change):
         path.write_text(re.sub(r"amount > \d+", "amount > 77", path.read_text()))
     elif change == "add_input":
         (project / "seeknal" / "sources" / "extra.yml").write_text(
+            "kind: source\nname: extra\nsource: csv\ntable: data/orders.csv\n"
+        )
+    elif change == "add_hidden_input":  # the loader reads seeknal/**/*.yml, hidden folders too
+        (project / "seeknal" / ".drafts").mkdir()
+        (project / "seeknal" / ".drafts" / "extra.yml").write_text(
             "kind: source\nname: extra\nsource: csv\ntable: data/orders.csv\n"
         )
     elif change == "edit_output":

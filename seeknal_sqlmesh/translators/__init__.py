@@ -74,7 +74,8 @@ def translate_project(
     Raises `ProjectError` (exit code 2) listing every problem; nothing is written then. With `check=True`
     nothing is written either: the result's `stale` lists the files that a translation would change.
     With `cache`, models rendered by an earlier translation into `output_dir` are reused (`translators/cache.py`);
-    the output is the same without it.
+    the output is the same without it. A translation, or a check that found nothing stale, records what it read and
+    wrote in the data area (`fingerprint.py`), so the next no-op `seeknal translate --check` answers from that.
     """
     # imported here, not at the top: they load SQLMesh itself, which `import seeknal_sqlmesh` should not cost
     from seeknal_sqlmesh.translators.assemble import assemble
