@@ -62,6 +62,8 @@ def test_the_loop_applies_edits_and_data_changes_to_dev_only(shop: Path):
         assert broken.error and "source.eventz" in broken.error  # reported; the loop goes on
         bad.write_text(good)
         assert loop.cycle(loop.poll()).error is None
+        (shop / METRICS).write_text((shop / METRICS).read_text())  # saved again, same content: no change
+        assert loop.poll() == [] and loop.cycle([]).wall < 0.1
     finally:
         loop.close()
     assert "one" in columns(shop, "transform__dev.user_metrics")

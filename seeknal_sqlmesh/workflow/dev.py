@@ -147,13 +147,28 @@ class DevLoop:
         self.restate_changed = restate_changed
         self.ws: t.Optional[Workspace] = None
         self.stamps: t.Dict[str, Stamp] = {}
+        self.digests: t.Dict[str, str] = {}  # content hash of each file whose stamp changed (or all, at start)
         self.cycles = 0
 
     # ------------------------------------------------------------------ the loop
 
     def poll(self) -> t.List[str]:
-        """Files of the Seeknal project that changed since the last cycle (cheap: one stat per file)."""
-        return _edited(self.stamps, project_files(self.root, [self.paths.translated]))
+        """Files of the Seeknal project whose content changed since the last cycle: one stat per file, and a hash of
+        the files whose mtime or size moved (a file saved again unchanged is no change)."""
+        stamps = project_files(self.root, [self.paths.translated])
+        moved = _edited(self.stamps, stamps)
+        self.stamps = stamps
+        return [rel for rel in moved if self._rehash(rel)]
+
+    def _rehash(self, rel: str) -> bool:
+        """Update the content hash of `rel`; True when it differs from the one known (or the file appeared/went)."""
+        import hashlib
+
+        path = self.root / rel
+        digest = hashlib.sha1(path.read_bytes()).hexdigest() if path.is_file() else ""
+        changed = self.digests.get(rel) != digest
+        self.digests[rel] = digest
+        return changed
 
     def cycle(self, edited: t.Sequence[str] = ()) -> Cycle:
         """Translate what changed, reload the models, plan and apply the environment, restate changed data."""
@@ -163,8 +178,14 @@ class DevLoop:
 
         self.cycles += 1
         wall, cpu = time.perf_counter(), time.process_time()
-        self.stamps = project_files(self.root, [self.paths.translated])
         result = Cycle(self.cycles, list(edited))
+        if self.ws is not None and not edited:  # nothing changed since the last cycle: nothing to translate or run
+            result.wall, result.cpu = time.perf_counter() - wall, time.process_time() - cpu
+            return result
+        stamps = project_files(self.root, [self.paths.translated])
+        for rel in _edited(self.stamps, stamps) if self.stamps else stamps:
+            self._rehash(rel)
+        self.stamps = stamps
         try:
             owned = translation_files(self.paths.translated) if self.ws is not None else {}
             result.translated = planning.translate_changes(self.paths, **self.translate_options)
