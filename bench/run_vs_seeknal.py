@@ -17,8 +17,8 @@ command's process tree, and peak RSS), medians of --repeat runs (default 3):
                       without SQLMesh),
                    4c inside `seeknal dev` (one warm process, `workflow/dev.py`): one cycle after a second edit of the
                       same transform (poll, translate, reload the models, plan and apply dev),
-                   4d inside `seeknal dev`: one cycle after the file is saved again unchanged (poll, translation check,
-                      source-file check; nothing to plan).
+                   4d inside `seeknal dev`: one poll and cycle after the file is saved again unchanged (the poll sees
+                      the mtime move, hashes the file, finds the same content: nothing to translate, plan or run).
                    Targets (ours / seeknal): 4a <= 1.0, 4b <= 1.0, 4c <= 0.3, 4d <= 0.1. 4c/4d run in a child process
                    that imports `seeknal_sqlmesh.workflow.dev` and times each cycle (perf_counter, process_time).
 
