@@ -158,3 +158,38 @@ def test_the_environment_variable_overrides_and_bad_values_are_refused(monkeypat
     monkeypatch.setenv(runtime_config.CONCURRENT_TASKS_ENV, "many")
     with pytest.raises(SeeknalError, match="not a number of tasks"):
         runtime_config._env_concurrent_tasks()
+
+
+@pytest.mark.slow
+def test_workers_after_a_single_task_open_in_the_same_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """SQLMesh caches one DuckDB adapter per file per process; `--workers` must not reuse a single-cursor one."""
+    project = heavy_project(tmp_path / "heavy")
+    out = tmp_path / "out"
+    serial, _ = build(project, out, 1, monkeypatch)  # the file's adapter is now a single-task one
+
+    from sqlmesh.core.snapshot.evaluator import SnapshotEvaluator
+
+    from seeknal_sqlmesh.workflow import open_workspace
+    from seeknal_sqlmesh.workflow.plan import plan
+
+    spans: t.List[t.Tuple[int, float, float, str]] = []
+    original = SnapshotEvaluator.evaluate
+
+    def evaluate(self: t.Any, snapshot: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        start = time.perf_counter()
+        try:
+            return original(self, snapshot, *args, **kwargs)
+        finally:
+            spans.append((threading.get_ident(), start, time.perf_counter(), snapshot.name))
+
+    monkeypatch.setattr(SnapshotEvaluator, "evaluate", evaluate)
+    with open_workspace(out, concurrent_tasks=4) as ws:
+        # a cursor per thread (a single-task adapter has one cursor for all: races show up only now and then)
+        assert type(ws.context.engine_adapter._connection_pool).__name__ == "ThreadLocalSharedConnectionPool"
+        plan(ws, restate=["transform.*"], auto_apply=True)  # every transform recomputed, 4 at a time
+        again = {
+            f"transform.t{i}": ws.context.fetchdf(f"SELECT * FROM transform.t{i} ORDER BY k").to_dict("records")
+            for i in range(MODELS)
+        }
+    assert len({s[0] for s in spans}) > 1 and overlapping(spans)
+    assert again == serial

@@ -155,6 +155,7 @@ def open_workspace(
             # a DuckDB connection configured for one task is one cursor shared by every thread ("No open result
             # set"); configured for N, SQLMesh gives each thread its own cursor.
             config = load_project_config(paths.translated, concurrent_tasks=concurrent_tasks)
+            _forget_duckdb_adapters(config)
         context = Context(paths=str(paths.translated), config=config, concurrent_tasks=concurrent_tasks, load=load)
     return Workspace(paths, context, notes)
 
@@ -176,6 +177,20 @@ def load_serially_when_small(translated: Path) -> None:
     count = sum(1 for p in models.rglob("*") if p.suffix in (".sql", ".py")) if models.is_dir() else 0
     if count < SERIAL_LOAD_MAX_MODELS:
         constants.MAX_FORK_WORKERS = 1
+
+
+def _forget_duckdb_adapters(config: t.Any) -> None:
+    """SQLMesh keeps one DuckDB adapter per database file for the whole process, made for the task count of whoever
+    opened the file first: one opened for a single task would share its one cursor among N threads. Forgetting them
+    lets this context make its own (DuckDB shares the open database between both)."""
+    from sqlmesh.core.config.connection import BaseDuckDBConnectionConfig
+
+    cache = BaseDuckDBConnectionConfig._data_file_to_adapter
+    for gateway in config.gateways.values():
+        for connection in (gateway.connection, gateway.state_connection):
+            database = getattr(connection, "database", None)
+            if isinstance(database, str):
+                cache.pop(database, None)
 
 
 @contextlib.contextmanager
