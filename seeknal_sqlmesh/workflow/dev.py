@@ -90,31 +90,6 @@ def project_files(root: Path, skip: t.Iterable[Path] = ()) -> t.Dict[str, Stamp]
     return out
 
 
-def translation_files(translated: Path) -> t.Dict[str, t.Tuple[str, int]]:
-    """(content hash, mtime_ns) of every file translation owns (`Layout.OWNED`)."""
-    import hashlib
-
-    out = {}
-    for entry in Layout.OWNED:
-        base = translated / entry
-        for path in [base] if base.is_file() else (base.rglob("*") if base.is_dir() else []):
-            if path.is_file() and "__pycache__" not in path.parts:
-                data = path.read_bytes()
-                out[path.relative_to(translated).as_posix()] = (hashlib.sha1(data).hexdigest(), path.stat().st_mtime_ns)
-    return out
-
-
-def keep_unchanged_mtimes(translated: Path, before: t.Mapping[str, t.Tuple[str, int]]) -> None:
-    """Give files a translation rewrote with the same content their previous mtime back. SQLMesh's loader caches a
-    parsed model under the newest mtime of its file, the macros, audits and config: with every file rewritten, no
-    model would come from the cache and `Context.load` would parse the whole project again."""
-    for rel, (digest, _) in translation_files(translated).items():
-        old = before.get(rel)
-        if old is not None and old[0] == digest:
-            path = translated / rel
-            os.utime(path, ns=(path.stat().st_atime_ns, old[1]))
-
-
 def _edited(before: t.Mapping[str, Stamp], after: t.Mapping[str, Stamp]) -> t.List[str]:
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
@@ -187,10 +162,8 @@ class DevLoop:
             self._rehash(rel)
         self.stamps = stamps
         try:
-            owned = translation_files(self.paths.translated) if self.ws is not None else {}
+            # translation keeps the mtime of files it rewrote unchanged, so SQLMesh's loader cache serves their models
             result.translated = planning.translate_changes(self.paths, **self.translate_options)
-            if result.translated and owned:
-                keep_unchanged_mtimes(self.paths.translated, owned)
             if self.ws is None or Layout.SETTINGS in result.translated or Layout.CONFIG_PY in result.translated:
                 self.close()
                 self.ws = open_workspace(self.paths)
