@@ -158,3 +158,27 @@ def test_a_file_with_upper_case_columns_declares_nothing_and_keeps_their_case_do
 
     with open_workspace(root) as ws:
         assert list(ws.context.fetchdf("SELECT * FROM transform.a").columns) == ["user_id", "Amount"]
+
+
+def test_create_test_when_the_sampled_rows_of_a_parent_column_are_all_null(tmp_path: Path):
+    """A file source declares its columns UNKNOWN; when a column's sampled rows are all NULL SQLMesh cannot infer
+    its type, so the test's inputs carry the warehouse's column types instead, and the test passes."""
+    import yaml
+
+    root = write_shop(tmp_path / "shop")
+    (root / "data" / "notes.csv").write_text("id,note\n1,\n2,\n3,\n4,late\n")
+    (root / "seeknal" / "sources" / "notes.yml").write_text(
+        "kind: source\nname: notes\nsource: csv\ntable: data/notes.csv\n"
+    )
+    (root / "seeknal" / "transforms" / "noted.yml").write_text(
+        "kind: transform\nname: noted\ninputs: [{ref: source.notes}]\n"
+        "transform: SELECT id, note, note IS NULL AS missing FROM ref('source.notes')\n"
+    )
+    seeknal("apply", "-p", root)
+    seeknal("create-test", "transform.noted", "-p", root, "--rows", "3")
+    path = translated(root) / "tests" / "test_transform__noted.yaml"
+    test = yaml.safe_load(path.read_text())["test_transform__noted"]
+    (source,) = test["inputs"].values()
+    assert source["columns"] == {"id": "BIGINT", "note": "TEXT"} and [r["note"] for r in source["rows"]] == [None] * 3
+    assert [r["missing"] for r in test["outputs"]["query"]] == [True, True, True]
+    assert "1 tests ran: 1 passed" in seeknal("test", "-p", root).stderr

@@ -115,12 +115,49 @@ def create_test(
     test_name = name or "test_" + model.name.replace(".", "__")  # one per node: transform.x and feature_group.x differ
     from seeknal_sqlmesh.translators.publish import project_lock
 
+    path = ws.translated / Layout.TESTS_DIR / f"{test_name}.yaml"
     # tests/ is carried into each new translation: no translation swaps the folder while the file is written
     with project_lock(ws.translated), sqlmesh_errors():
-        ctx.create_test(model.fqn, input_queries=queries, overwrite=overwrite, name=test_name)
-    path = ws.translated / Layout.TESTS_DIR / f"{test_name}.yaml"
+        try:
+            ctx.create_test(model.fqn, input_queries=queries, overwrite=overwrite, name=test_name)
+        except Exception as e:
+            if "Failed to infer the data type" not in str(e):
+                raise
+            # A parent column whose sampled rows are all NULL and whose type SQLMesh does not know (a file
+            # source's columns are declared UNKNOWN): write the inputs with the warehouse's column types instead,
+            # then let the model compute the expected rows on them.
+            _write_typed_inputs(ws, path, model.fqn, test_name, queries, overwrite)
+            ctx.load()
+            update_tests(ws, [test_name])
     ctx.load()  # the new test is part of the project from now on (`test`, and the tests `plan` runs)
     return path
+
+
+def _write_typed_inputs(
+    ws: Workspace, path: Path, model: str, test_name: str, queries: t.Mapping[str, str], overwrite: bool
+) -> None:
+    """A test file whose inputs carry their column types (from the engine) and rows, and no expected rows yet."""
+    import numpy as np
+    import sqlglot
+    from sqlglot import exp
+    from sqlmesh.core.test.definition import _normalize_df_value
+    from sqlmesh.utils import yaml
+    from sqlmesh.utils.date import pandas_timestamp_to_pydatetime
+
+    if path.exists() and not overwrite:
+        raise SeeknalError(f"{path} exists", "pass --overwrite to replace it")
+    adapter = ws.context.engine_adapter
+    inputs: t.Dict[str, t.Any] = {}
+    for dep, query in queries.items():
+        source = sqlglot.parse_one(query, dialect=adapter.dialect).find(exp.Table)
+        types = adapter.columns(source) if source is not None else {}
+        frame = adapter.fetchdf(query).apply(lambda c: c.map(_normalize_df_value))
+        rows = pandas_timestamp_to_pydatetime(frame, types).replace({np.nan: None}).to_dict(orient="records")
+        columns = {name: kind.sql(dialect=adapter.dialect) for name, kind in types.items()}
+        inputs[ws.context.get_model(dep, raise_if_missing=True).fqn] = {"columns": columns, "rows": rows}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.dump({test_name: {"model": model, "inputs": inputs, "outputs": {"query": []}}}, handle)
 
 
 @dataclass(frozen=True)
