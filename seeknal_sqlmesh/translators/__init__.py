@@ -35,7 +35,7 @@ class TranslationResult:
     output_dir: Path
     files: t.Dict[str, str]
     warnings: t.List[Problem] = field(default_factory=list)
-    stale: t.List[str] = field(default_factory=list)  # with check=True: files that differ from the output
+    stale: t.List[str] = field(default_factory=list)  # check / only_if_stale: files that differ(ed) from the output
     model_count: int = 0
     rendered: int = 0  # SQL models rendered through SQLMesh; the others came from the render cache
     reused: int = 0
@@ -61,6 +61,7 @@ def translate_project(
     output_dir: t.Union[str, Path],
     *,
     check: bool = False,
+    only_if_stale: bool = False,
     params: t.Optional[t.Dict[str, t.Any]] = None,
     settings_overrides: t.Optional[t.Dict[str, t.Any]] = None,
     profile: t.Optional[Path] = None,
@@ -72,7 +73,8 @@ def translate_project(
     """Translate `project_dir` into a SQLMesh project at `output_dir`.
 
     Raises `ProjectError` (exit code 2) listing every problem; nothing is written then. With `check=True`
-    nothing is written either: the result's `stale` lists the files that a translation would change.
+    nothing is written either: the result's `stale` lists the files that a translation would change. With
+    `only_if_stale=True` the output is written only when something changed, and `stale` lists what was rewritten.
     With `cache`, models rendered by an earlier translation into `output_dir` are reused (`translators/cache.py`);
     the output is the same without it. A translation, or a check that found nothing stale, records what it read and
     wrote in the data area (`fingerprint.py`), so the next no-op `seeknal translate --check` answers from that.
@@ -105,12 +107,17 @@ def translate_project(
     problems.raise_if_any()
     result = TranslationResult(project, output_dir, files, list(problems.warnings), model_count=model_count)
     result.rendered, result.reused = renders.misses, renders.hits
+    changed = stale_files(files, output_dir) if check or only_if_stale else None
     if check:
-        result.stale = stale_files(files, output_dir)
-    else:
+        result.stale = changed or []
+    elif not only_if_stale or changed:
         write_atomically(files, output_dir)
         renders.save()
-    if inputs is not None and not result.stale:  # what a no-op `--check` compares (see seeknal_sqlmesh/fingerprint.py)
+    if only_if_stale:
+        result.stale = changed or []  # what this call rewrote
+    if inputs is not None and not (
+        check and result.stale
+    ):  # what a no-op `--check` compares (see seeknal_sqlmesh/fingerprint.py)
         fingerprint.record(Path(project_dir), output_dir, options, inputs, files, [str(w) for w in result.warnings])
     return result
 

@@ -60,14 +60,23 @@ def translate_changes(paths: ProjectPaths, **options: t.Any) -> t.List[str]:
         raise SeeknalError(
             f"{paths.translated} does not name its Seeknal project", "pass the Seeknal project with -p to translate it"
         )
-    from seeknal_sqlmesh.translators import translate_project
+    from seeknal_sqlmesh import fingerprint
     from seeknal_sqlmesh.translators.publish import project_lock
 
+    recorded = fingerprint.translate_options(
+        options.get("params"),
+        options.get("settings_overrides"),
+        options.get("profile"),
+        options.get("profiles_env"),
+        options.get("start", "2000-01-01"),
+    )
     with project_lock(paths.translated):  # the check and the translation see the same folder
-        check = translate_project(paths.seeknal, paths.translated, check=True, **options)
-        if check.stale:
-            translate_project(paths.seeknal, paths.translated, **options)
-    return list(check.stale)
+        if fingerprint.unchanged(paths.seeknal, paths.translated, recorded) is not None:
+            return []  # nothing the translation reads changed since it was last written: no SQLMesh import needed
+        from seeknal_sqlmesh.translators import translate_project
+
+        # one translation: compared with the output, written only when something changed
+        return list(translate_project(paths.seeknal, paths.translated, only_if_stale=True, **options).stale)
 
 
 def plan(
